@@ -1,0 +1,462 @@
+/*
+ * app.js — the sandbox's Slack-like page: sidebar, message pane, thread panel, composer,
+ * confirm dialogs and the live stream.
+ *
+ * Speaks only the page API (/sandbox/api/state|messages|replies|stream|command|click).
+ * Rendering of text and blocks lives in mrkdwn.js and blocks.js. Starts on DOMContentLoaded.
+ */
+(function () {
+  "use strict";
+  const $ = (sel) => document.querySelector(sel);
+
+  const S = {
+    team: null, bot: null, users: new Map(), channels: new Map(), usergroups: new Map(),
+    userList: [], me: null, channel: null, messages: [], thread: null, threadMessages: [],
+    dismissed: new Set(), unread: new Set(), stream: null, retry: 0, localSeq: 0,
+    handledRequests: new Set(),
+  };
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  async function api(path, body) {
+    const opts = body === undefined ? {} : {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    };
+    const r = await fetch(path, opts);
+    const data = await r.json().catch(() => ({ ok: false, error: `http_${r.status}` }));
+    if (!r.ok && data.ok === undefined) data.ok = false;
+    return data;
+  }
+
+  const qs = (params) => new URLSearchParams(params).toString();
+
+  function renderCtx() {
+    return {
+      users: S.users, channels: S.channels, usergroups: S.usergroups,
+      onChannel: (id) => { if (S.channels.has(id)) selectChannel(id); },
+      onAction,
+    };
+  }
+
+  // ---- sidebar ------------------------------------------------------------------------
+
+  function renderSidebar() {
+    $("#team-name").textContent = S.team ? S.team.name : "Sandbox";
+    const picker = $("#user-picker");
+    picker.replaceChildren();
+    S.userList.forEach((u) => {
+      const o = el("option", "", `${u.display_name || u.real_name || u.name}${u.is_bot ? " (app)" : ""}`);
+      o.value = u.id;
+      picker.append(o);
+    });
+    picker.value = S.me;
+    const list = $("#channel-list");
+    list.replaceChildren();
+    for (const c of S.channels.values()) {
+      const li = el("li", "channel");
+      li.dataset.channel = c.id;
+      if (c.is_private) li.classList.add("private");
+      if (c.is_archived) li.classList.add("archived");
+      if (c.id === S.channel) li.classList.add("active");
+      if (S.unread.has(c.id)) li.classList.add("unread");
+      li.append(el("span", "sigil", c.is_private ? "\ud83d\udd12" : "#"), el("span", "name", c.name));
+      if (c.is_archived) li.title = "archived";
+      li.addEventListener("click", () => selectChannel(c.id));
+      list.append(li);
+    }
+  }
+
+  // ---- messages -----------------------------------------------------------------------
+
+  function initials(name) {
+    const words = String(name || "?").replace(/[^\p{L}\p{N} ]/gu, " ").trim().split(/\s+/);
+    return (words.length > 1 ? words[0][0] + words[1][0] : (words[0] || "?").slice(0, 2)).toUpperCase();
+  }
+
+  function hue(id) {
+    let h = 0;
+    for (const ch of String(id)) h = (h * 31 + ch.codePointAt(0)) % 360;
+    return h;
+  }
+
+  function timeOf(ts) {
+    const d = new Date(Number(ts) * 1000);
+    return Number.isFinite(d.getTime())
+      ? new Intl.DateTimeFormat(undefined, { timeStyle: "short" }).format(d) : "";
+  }
+
+  function posterName(m) {
+    if (m.username) return m.username;
+    const u = m.user ? S.users.get(m.user) : null;
+    if (u) return u.display_name || u.real_name || u.name;
+    return m.bot_id && S.bot ? S.bot.name : "unknown";
+  }
+
+  function messageNode(m, inThread) {
+    const row = el("div", "msg");
+    row.dataset.id = m.id;
+    if (m.ephemeral) row.classList.add("ephemeral");
+    const name = posterName(m);
+    const avatar = el("div", "avatar", initials(name));
+    avatar.style.background = m.bot_id ? "#4a154b" : `hsl(${hue(m.user || name)} 45% 42%)`;
+    const main = el("div", "msg-main");
+    if (m.ephemeral) {
+      const note = el("div", "only-you");
+      note.append(el("span", "eye", "\ud83d\udc41"), document.createTextNode(" Only visible to you"));
+      main.append(note);
+    }
+    const head = el("div", "msg-head");
+    head.append(el("span", "msg-name", name));
+    if (m.bot_id) head.append(el("span", "app-badge", "APP"));
+    head.append(el("span", "msg-time", timeOf(m.ts)));
+    main.append(head);
+    const ctx = renderCtx();
+    ctx.message = m;
+    // Slack shows blocks when present and the text only as a fallback.
+    main.append(m.blocks && m.blocks.length ? SlackBlocks.render(m.blocks, ctx)
+      : SlackMrkdwn.render(m.text, ctx));
+    if (m.edited) main.append(el("span", "edited", "(edited)"));
+    const status = el("div", "action-status");
+    status.hidden = true;
+    main.append(status);
+    if (!inThread && m.reply_count > 0) {
+      const link = el("a", "replies", `${m.reply_count} ${m.reply_count === 1 ? "reply" : "replies"}`);
+      link.href = "#";
+      link.addEventListener("click", (ev) => { ev.preventDefault(); openThread(m); });
+      main.append(link);
+    }
+    if (m.ephemeral) {
+      const dismiss = el("a", "dismiss", "Dismiss message");
+      dismiss.href = "#";
+      dismiss.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        S.dismissed.add(m.id);
+        row.remove();
+        S.messages = S.messages.filter((x) => x.id !== m.id);
+      });
+      main.append(dismiss);
+    }
+    row.append(avatar, main);
+    return row;
+  }
+
+  function renderMessages() {
+    const pane = $("#messages");
+    const nearBottom = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 80;
+    pane.replaceChildren();
+    const visible = S.messages.filter((m) => !S.dismissed.has(m.id));
+    if (!visible.length) pane.append(el("div", "empty", "No messages yet. Try /jobs help."));
+    visible.forEach((m) => pane.append(messageNode(m, false)));
+    if (nearBottom || S.stickToBottom) pane.scrollTop = pane.scrollHeight;
+    S.stickToBottom = false;
+  }
+
+  function renderThread() {
+    const panel = $("#thread");
+    panel.hidden = !S.thread;
+    document.body.classList.toggle("thread-open", !!S.thread);
+    if (!S.thread) return;
+    const c = S.channels.get(S.thread.channel);
+    $("#thread-channel").textContent = c ? `#${c.name}` : "";
+    const list = $("#thread-messages");
+    list.replaceChildren();
+    S.threadMessages.filter((m) => !S.dismissed.has(m.id)).forEach((m, n) => {
+      list.append(messageNode(m, true));
+      if (n === 0 && S.threadMessages.length > 1) {
+        const k = S.threadMessages.length - 1;
+        list.append(el("div", "reply-divider", `${k} ${k === 1 ? "reply" : "replies"}`));
+      }
+    });
+  }
+
+  async function loadMessages() {
+    if (!S.channel) return;
+    const want = S.channel;
+    const data = await api(`/sandbox/api/messages?${qs({ channel: want, user: S.me })}`);
+    if (want !== S.channel) return;
+    const local = S.messages.filter((m) => m.local);
+    S.messages = (data.messages || []).concat(local).sort((a, b) => Number(a.ts) - Number(b.ts));
+    renderMessages();
+  }
+
+  async function loadThread() {
+    if (!S.thread) return;
+    const t = S.thread;
+    const data = await api(`/sandbox/api/replies?${qs({ channel: t.channel, ts: t.ts, user: S.me })}`);
+    if (S.thread !== t) return;
+    S.threadMessages = data.messages || [];
+    renderThread();
+  }
+
+  function openThread(m) {
+    S.thread = { channel: m.channel, ts: m.thread_ts || m.ts };
+    S.threadMessages = [m];
+    renderThread();
+    loadThread();
+  }
+
+  function selectChannel(id) {
+    S.channel = id;
+    S.unread.delete(id);
+    S.stickToBottom = true;
+    const c = S.channels.get(id);
+    $("#channel-title").textContent = c ? c.name : id;
+    $("#channel-sigil").textContent = c && c.is_private ? "\ud83d\udd12" : "#";
+    $("#composer-input").placeholder = c ? `Message #${c.name}` : "Message";
+    document.body.classList.toggle("archived-channel", !!(c && c.is_archived));
+    const url = new URL(location.href);
+    url.searchParams.set("channel", id);
+    url.searchParams.set("user", S.me);
+    history.replaceState(null, "", url);
+    renderSidebar();
+    S.messages = [];
+    loadMessages();
+  }
+
+  // ---- live stream --------------------------------------------------------------------
+
+  function upsert(list, m) {
+    const i = list.findIndex((x) => x.id === m.id);
+    if (i >= 0) list[i] = m; else list.push(m);
+    list.sort((a, b) => Number(a.ts) - Number(b.ts));
+  }
+
+  function onMessage(m, changed) {
+    const isReply = m.thread_ts && m.thread_ts !== m.ts;
+    if (S.thread && m.channel === S.thread.channel && (m.thread_ts || m.ts) === S.thread.ts) {
+      upsert(S.threadMessages, m);
+      renderThread();
+    }
+    if (m.channel !== S.channel) {
+      if (!changed && !isReply) { S.unread.add(m.channel); renderSidebar(); }
+      return;
+    }
+    if (isReply) {
+      // The parent's reply count changed; the list call is the source of truth for it.
+      if (!changed) loadMessages();
+      return;
+    }
+    upsert(S.messages, m);
+    renderMessages();
+  }
+
+  function connect() {
+    if (S.stream) S.stream.close();
+    const es = new EventSource(`/sandbox/api/stream?${qs({ user: S.me })}`);
+    S.stream = es;
+    const live = $("#live");
+    es.addEventListener("open", () => {
+      S.retry = 0;
+      live.textContent = "live";
+      live.className = "live on";
+      // Anything posted while we were disconnected is fetched once more.
+      loadMessages();
+      loadThread();
+    });
+    es.addEventListener("error", () => {
+      live.textContent = "reconnecting\u2026";
+      live.className = "live off";
+      if (es.readyState === EventSource.CLOSED && S.stream === es) {
+        // The browser gives up on some failures (e.g. a non-200 answer); keep trying.
+        S.retry = Math.min(S.retry + 1, 6);
+        setTimeout(() => { if (S.stream === es) connect(); }, 500 * 2 ** S.retry);
+      }
+    });
+    const on = (type, fn) => es.addEventListener(type, (ev) => {
+      let data;
+      try { data = JSON.parse(ev.data); } catch { return; }
+      fn(data);
+    });
+    on("message", (m) => onMessage(m, false));
+    on("message_changed", (m) => onMessage(m, true));
+    on("message_deleted", (d) => {
+      S.messages = S.messages.filter((m) => !(m.channel === d.channel && m.id === d.id));
+      S.threadMessages = S.threadMessages.filter((m) => !(m.channel === d.channel && m.id === d.id));
+      if (d.channel === S.channel) renderMessages();
+      renderThread();
+    });
+    on("command_result", (r) => commandOutcome(r, null));
+  }
+
+  // ---- composer -----------------------------------------------------------------------
+
+  // Errors the page itself shows (as Slackbot does), never sent to the server.
+  function localNotice(text) {
+    S.localSeq += 1;
+    const m = {
+      id: `local-${S.localSeq}`, ts: String(Date.now() / 1000), channel: S.channel, user: null,
+      bot_id: null, username: "Slackbot", text, blocks: [], thread_ts: null, reply_count: 0,
+      ephemeral: true, edited: false, deleted: false, local: true,
+    };
+    S.messages.push(m);
+    S.stickToBottom = true;
+    renderMessages();
+  }
+
+  function commandOutcome(r, command) {
+    if (!r || !r.request_id || S.handledRequests.has(r.request_id)) return;
+    if (r.status !== "timeout" && r.status !== "error") {
+      if (r.status === "ok") S.handledRequests.add(r.request_id);
+      return;
+    }
+    S.handledRequests.add(r.request_id);
+    const name = command || (S.pending && S.pending.command) || "/jobs";
+    const code = r.status === "timeout" ? "operation_timeout" : r.detail || "dispatch_failed";
+    localNotice(`${name} failed with the error "${code}"`);
+  }
+
+  function setWorking(text) {
+    const w = $("#working");
+    w.hidden = !text;
+    w.textContent = text || "";
+  }
+
+  async function send(text) {
+    const trimmed = text.trim();
+    if (!trimmed) return;
+    const command = trimmed.startsWith("/") ? trimmed.split(/\s+/)[0] : null;
+    S.pending = { command };
+    if (command) setWorking(`${command}: working\u2026`);
+    try {
+      const r = await api("/sandbox/api/command", { user: S.me, channel: S.channel, text: trimmed });
+      if (!r.ok && r.error === "unknown_command") {
+        localNotice(`${command} is not a valid command. In Slack, all messages that start with ` +
+          `the "/" character are interpreted as commands.`);
+      } else if (!r.ok) {
+        localNotice(command ? `${command} failed with the error "${r.error || "dispatch_failed"}"`
+          : `Your message could not be sent (${r.error || "error"}).`);
+      } else if (command) {
+        commandOutcome(r, command);
+      } else {
+        loadMessages();
+      }
+    } catch (err) {
+      localNotice(`${command || "Message"} failed: the sandbox did not answer (${err.message}).`);
+    } finally {
+      setWorking("");
+    }
+  }
+
+  function setupComposer() {
+    const input = $("#composer-input");
+    const hint = $("#command-hint");
+    input.addEventListener("input", () => {
+      hint.hidden = !(input.value.startsWith("/") && !input.value.includes(" "));
+    });
+    input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        const text = input.value;
+        input.value = "";
+        hint.hidden = true;
+        send(text);
+      }
+    });
+    $("#composer").addEventListener("submit", (ev) => ev.preventDefault());
+  }
+
+  // ---- actions and confirm dialogs ----------------------------------------------------
+
+  function confirmDialog(confirm) {
+    return new Promise((resolve) => {
+      const overlay = $("#confirm");
+      const tx = (o, dflt) => (o ? SlackMrkdwn.plain(o.text, o.emoji) : dflt);
+      $("#confirm-title").textContent = tx(confirm.title, "Are you sure?");
+      const body = $("#confirm-text");
+      body.replaceChildren(confirm.text ? SlackBlocks.textObject(confirm.text, renderCtx()) : "");
+      const yes = $("#confirm-yes");
+      const no = $("#confirm-no");
+      yes.textContent = tx(confirm.confirm, "Yes");
+      no.textContent = tx(confirm.deny, "Cancel");
+      yes.className = `btn ${confirm.style === "danger" ? "btn-danger" : "btn-primary"}`;
+      overlay.hidden = false;
+      yes.focus();
+      const done = (answer) => {
+        overlay.hidden = true;
+        yes.onclick = no.onclick = overlay.onkeydown = null;
+        resolve(answer);
+      };
+      yes.onclick = () => done(true);
+      no.onclick = () => done(false);
+      overlay.onkeydown = (ev) => { if (ev.key === "Escape") done(false); };
+    });
+  }
+
+  async function onAction(element, block, extra, node) {
+    const msgNode = node.closest(".msg");
+    const message = msgNode ? msgNode.dataset.id : null;
+    if (element.confirm && !(await confirmDialog(element.confirm))) {
+      if (extra.revert) extra.revert();
+      return;
+    }
+    if (extra.accept) extra.accept();
+    if (element.url) window.open(element.url, "_blank", "noopener");
+    const body = {
+      user: S.me, channel: S.thread && node.closest("#thread") ? S.thread.channel : S.channel,
+      message_id: message, action_id: element.action_id, block_id: block && block.block_id,
+    };
+    if (element.value !== undefined) body.value = element.value;
+    if (extra.selected_option) body.selected_option = extra.selected_option;
+    const status = msgNode ? msgNode.querySelector(".action-status") : null;
+    node.classList.add("busy");
+    node.disabled = true;
+    try {
+      const r = await api("/sandbox/api/click", body);
+      let problem = null;
+      if (!r.ok) problem = `This action failed (${r.error || "error"}).`;
+      else if (r.status === "timeout") problem = "The app did not respond in time.";
+      else if (r.status === "error") problem = `The app answered with HTTP ${r.http_status}.`;
+      if (status && document.contains(status)) {
+        status.hidden = !problem;
+        status.textContent = problem ? `\u26a0\ufe0f ${problem}` : "";
+      }
+    } finally {
+      node.classList.remove("busy");
+      node.disabled = false;
+    }
+  }
+
+  // ---- start --------------------------------------------------------------------------
+
+  async function start() {
+    const state = await api("/sandbox/api/state");
+    S.team = state.team;
+    S.bot = state.bot;
+    S.userList = state.users || [];
+    S.userList.forEach((u) => S.users.set(u.id, u));
+    (state.channels || []).forEach((c) => S.channels.set(c.id, c));
+    (state.usergroups || []).forEach((g) => S.usergroups.set(g.id, g));
+    const params = new URLSearchParams(location.search);
+    const firstPerson = S.userList.find((u) => !u.is_bot) || S.userList[0];
+    S.me = S.users.has(params.get("user")) ? params.get("user") : firstPerson && firstPerson.id;
+    const firstOpen = [...S.channels.values()].find((c) => !c.is_archived);
+    const wanted = params.get("channel");
+    const channel = S.channels.has(wanted) ? wanted : firstOpen && firstOpen.id;
+    $("#user-picker").addEventListener("change", (ev) => {
+      S.me = ev.target.value;
+      S.thread = null;
+      renderThread();
+      selectChannel(S.channel);
+      connect();
+    });
+    $("#thread-close").addEventListener("click", () => { S.thread = null; renderThread(); });
+    document.addEventListener("click", () => {
+      document.querySelectorAll(".menu").forEach((m) => { m.hidden = true; });
+    });
+    setupComposer();
+    if (channel) selectChannel(channel); else renderSidebar();
+    connect();
+    document.body.classList.add("ready");
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    start().catch((err) => {
+      $("#messages").replaceChildren(el("div", "empty", `Could not reach the sandbox: ${err.message}`));
+    });
+  });
+})();
