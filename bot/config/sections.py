@@ -1,0 +1,366 @@
+"""The sections of the config file as frozen pydantic models: warehouse, workspaces, Slack,
+routing, SLA rules, schedules, cost, monitoring, permissions and state.
+
+`extra="forbid"` everywhere so a misspelt key is reported instead of silently ignored.
+Cross-section checks (does a routing rule name a known channel?) live in `checks.py`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import re
+from datetime import time, timedelta
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from bot.config import parsing
+
+Duration = Annotated[timedelta, BeforeValidator(parsing.parse_duration)]
+ClockTime = Annotated[time, BeforeValidator(parsing.parse_clock_time)]
+Days = Annotated[frozenset[int], BeforeValidator(parsing.parse_days)]
+Cron = Annotated[str, AfterValidator(parsing.check_cron)]
+Channel = Annotated[str, BeforeValidator(parsing.parse_channel)]
+UserId = Annotated[str, AfterValidator(parsing.check_user_id)]
+GroupId = Annotated[str, AfterValidator(parsing.check_group_id)]
+Email = Annotated[str, AfterValidator(parsing.check_email)]
+TimeZoneName = Annotated[str, AfterValidator(parsing.check_timezone)]
+WorkspaceId = Annotated[str, BeforeValidator(lambda v: _digits(v, "workspace id"))]
+JobId = Annotated[str, BeforeValidator(lambda v: _digits(v, "job id"))]
+
+
+def _digits(value: object, what: str) -> object:
+    # Ids are strings in the system tables; YAML reads 123 as an int, so accept both.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.isdigit():
+        raise ValueError(f"{parsing._show(value)} is not a {what} (digits only)")
+    return value
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- warehouse -----------------------------------------------------------------------------
+
+
+class EmbeddedWarehouse(Section):
+    path: str = "jobs-bot.duckdb"  # ":memory:" keeps it in memory
+
+
+_HTTP_PATH = re.compile(
+    r"^/?sql/1\.0/(warehouses|endpoints)/[A-Za-z0-9]+$|^/?sql/protocolv1/o/\d+/[\w-]+$"
+)
+
+
+def _server_hostname(value: object) -> object:
+    # The connector wants a bare host name; people paste the workspace URL.
+    if isinstance(value, str):
+        value = value.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
+        if not re.match(r"^[A-Za-z0-9.\-]+(:\d+)?$", value):
+            raise ValueError(f"{parsing._show(value)} is not a host name")
+    return value
+
+
+def _http_path(value: str) -> str:
+    if not _HTTP_PATH.match(value):
+        raise ValueError(f"{parsing._show(value)} is not like /sql/1.0/warehouses/<id>")
+    return value
+
+
+class DatabricksWarehouse(Section):
+    server_hostname: Annotated[str, BeforeValidator(_server_hostname)]
+    http_path: Annotated[str, AfterValidator(_http_path)]
+
+
+class Warehouse(Section):
+    embedded: EmbeddedWarehouse | None = None
+    databricks: DatabricksWarehouse | None = None
+    cache_ttl_seconds: int = Field(60, ge=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Warehouse:
+        if (self.embedded is None) == (self.databricks is None):
+            raise ValueError("give either embedded or databricks")
+        return self
+
+
+# --- workspaces ----------------------------------------------------------------------------
+
+
+def _https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc:
+        raise ValueError(f"{parsing._show(value)} is not an https:// URL")
+    return value.rstrip("/")
+
+
+class Workspace(Section):
+    id: WorkspaceId
+    name: str = Field(min_length=1)
+    host: Annotated[str, AfterValidator(_https_url)]
+    jobs_api: bool = True  # False: watch this workspace through system tables only
+
+
+# --- Slack ---------------------------------------------------------------------------------
+
+
+def _command(value: str) -> str:
+    if not re.match(r"^/[a-z0-9_\-]{1,31}$", value):
+        raise ValueError(f"{parsing._show(value)} is not a slash command like /jobs")
+    return value
+
+
+class Slack(Section):
+    mode: Literal["socket", "http"] = "socket"
+    http_port: int = Field(3000, ge=1, le=65535)
+    command: Annotated[str, AfterValidator(_command)] = "/jobs"
+    default_channel: Channel
+    channels: dict[str, Channel] = {}
+
+
+# --- jobs, routing, SLAs -------------------------------------------------------------------
+
+
+class JobRef(Section):
+    """One job, by name (any workspace unless workspace_id is given) or by workspace_id + job_id."""
+
+    name: str | None = None
+    workspace_id: WorkspaceId | None = None
+    job_id: JobId | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> JobRef:
+        if self.job_id is not None and self.workspace_id is None:
+            raise ValueError("job_id needs workspace_id too (job ids repeat across workspaces)")
+        if self.name is None and self.job_id is None:
+            raise ValueError("give name, or workspace_id and job_id")
+        return self
+
+    def matches(self, job_name: str | None, workspace_id: str | None, job_id: str | None) -> bool:
+        if self.workspace_id is not None and str(workspace_id) != self.workspace_id:
+            return False
+        if self.job_id is not None and str(job_id) != self.job_id:
+            return False
+        return self.name is None or self.name == job_name
+
+    def describe(self) -> str:
+        if self.name is not None:
+            return self.name
+        return f"job {self.job_id} in workspace {self.workspace_id}"
+
+
+@functools.lru_cache(maxsize=256)
+def compile_name_pattern(pattern: str) -> re.Pattern[str]:
+    """A glob ("nightly_*", case-insensitive) or, prefixed with "re:", a regular expression
+    searched anywhere in the name (anchor it with ^ and $)."""
+    if pattern.startswith("re:"):
+        return re.compile(pattern[3:])
+    return re.compile(fnmatch.translate(pattern), re.IGNORECASE)
+
+
+def _check_pattern(value: str) -> str:
+    try:
+        compile_name_pattern(value)
+    except re.error as e:
+        raise ValueError(f"{parsing._show(value)} is not a valid regular expression: {e}") from None
+    return value
+
+
+def _channel_ref(value: object) -> object:
+    if isinstance(value, str) and re.match(r"^[a-z0-9][a-z0-9_\-]*$", value.strip()):
+        return value.strip()  # a key of slack.channels
+    return parsing.parse_channel(value)
+
+
+class RoutingRule(Section):
+    """Send matching jobs' alerts to `channel`. All matchers given must match."""
+
+    tag: dict[str, str] | None = None
+    name_pattern: Annotated[str, AfterValidator(_check_pattern)] | None = None
+    workspace: str | None = None  # a workspace id or a name from `workspaces`
+    job: JobRef | None = None
+    # A key of slack.channels, "#channel-name" or a channel id (checked against slack.channels
+    # in checks.py, which sees the whole file).
+    channel: Annotated[str, BeforeValidator(_channel_ref)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tag_values_as_text(cls, data: object) -> object:
+        # `team: 42` or `critical: true` in YAML are not strings, but tags are.
+        if isinstance(data, dict) and isinstance(data.get("tag"), dict):
+            tag = {k: _tag_text(v) for k, v in data["tag"].items()}
+            data = {**data, "tag": tag}
+        if isinstance(data, dict) and isinstance(data.get("workspace"), int):
+            data = {**data, "workspace": str(data["workspace"])}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> RoutingRule:
+        if not (self.tag or self.name_pattern or self.workspace or self.job):
+            raise ValueError("give at least one of tag, name_pattern, workspace or job")
+        return self
+
+
+def _tag_text(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+SlaKind = Literal["deadline", "max_duration", "freshness"]
+
+
+class SlaRule(Section):
+    """One of: succeeded by `deadline` on `days`; finish within `max_duration`; run at least
+    every `freshness`."""
+
+    job: JobRef
+    deadline: ClockTime | None = None
+    days: Days | None = None
+    max_duration: Duration | None = None
+    freshness: Duration | None = None
+    timezone: TimeZoneName | None = None  # default: the top-level timezone
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SlaRule:
+        kinds = [k for k in ("deadline", "max_duration", "freshness") if getattr(self, k)]
+        if len(kinds) != 1:
+            given = " and ".join(kinds) if kinds else "none"
+            raise ValueError(f"give exactly one of deadline, max_duration, freshness ({given})")
+        if self.days is not None and self.deadline is None:
+            raise ValueError("days only applies to a deadline")
+        return self
+
+    @property
+    def kind(self) -> SlaKind:
+        if self.deadline is not None:
+            return "deadline"
+        return "max_duration" if self.max_duration is not None else "freshness"
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        """Days the deadline applies, Monday = 0; every day when not given."""
+        return self.days if self.days is not None else frozenset(range(7))
+
+    @property
+    def max_minutes(self) -> float | None:
+        return None if self.max_duration is None else self.max_duration.total_seconds() / 60
+
+    @property
+    def every_hours(self) -> float | None:
+        return None if self.freshness is None else self.freshness.total_seconds() / 3600
+
+    def tz_name(self, default: str) -> str:
+        return self.timezone or default
+
+    def tz(self, default: str) -> ZoneInfo:
+        return ZoneInfo(self.tz_name(default))
+
+
+# --- schedules, cost, monitoring -----------------------------------------------------------
+
+
+class Schedules(Section):
+    digest: Cron = "0 9 * * *"
+    weekly_report: Cron = "0 9 * * mon"
+    failure_poll_seconds: int = Field(30, ge=5)
+    system_tables_poll_seconds: int = Field(300, ge=60)
+    sla_check_seconds: int = Field(60, ge=10)
+    cost_scan: Cron = "30 * * * *"
+
+
+def _currency(value: str) -> str:
+    if not re.match(r"^[A-Z]{3}$", value):
+        raise ValueError(f"{parsing._show(value)} is not a currency code like USD or EUR")
+    return value
+
+
+class Cost(Section):
+    currency: Annotated[str, AfterValidator(_currency)] = "USD"
+    anomaly_sensitivity: float = Field(3.5, gt=0)  # robust z-score: MADs above the median
+    min_daily_amount: float = Field(50, ge=0)
+    baseline_days: int = Field(14, ge=3, le=90)
+    digest_top_n: int = Field(10, ge=1, le=50)
+    idle_cpu_percent: float = Field(5, ge=0, le=100)
+
+
+class Monitoring(Section):
+    degraded_after_failures: int = Field(3, ge=1)
+    rollup_after_alerts: int = Field(5, ge=2)  # per channel within the window: one summary
+    rollup_window_seconds: int = Field(300, ge=10)
+
+
+# --- permissions, owners, state ------------------------------------------------------------
+
+
+class Grant(Section):
+    """Who may do something: everyone, the people listed here, or (rerun only) whoever has
+    CAN_MANAGE_RUN on the job in Databricks."""
+
+    mode: Literal["everyone", "config", "databricks"] = "config"
+    users: tuple[UserId, ...] = ()
+    user_groups: tuple[GroupId, ...] = ()
+    emails: tuple[Email, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> Grant:
+        if self.mode != "config" and (self.users or self.user_groups or self.emails):
+            raise ValueError("users, user_groups and emails only apply to mode: config")
+        return self
+
+    def allows(
+        self,
+        user_id: str,
+        user_group_ids: set[str] | list[str] | tuple[str, ...] = (),
+        email: str | None = None,
+    ) -> bool:
+        """The config's own answer; in databricks mode the caller asks the permissions API."""
+        if self.mode == "everyone":
+            return True
+        if self.mode == "databricks":
+            return False
+        return (
+            user_id in self.users
+            or any(g in self.user_groups for g in user_group_ids)
+            or (email is not None and email.lower() in self.emails)
+        )
+
+
+def _everyone() -> Grant:
+    return Grant(mode="everyone")
+
+
+def _not_databricks(grant: Grant) -> Grant:
+    if grant.mode == "databricks":
+        raise ValueError("mode databricks only applies to rerun (use everyone or config)")
+    return grant
+
+
+class Permissions(Section):
+    rerun: Grant = Grant()
+    acknowledge: Annotated[Grant, AfterValidator(_not_databricks)] = Field(
+        default_factory=_everyone
+    )
+    mute: Annotated[Grant, AfterValidator(_not_databricks)] = Field(default_factory=_everyone)
+
+
+def _state_url(value: str) -> str:
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if scheme.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(f"{parsing._show(value)} is not sqlite:///FILE or postgresql://HOST/DB")
+    if urlsplit(value).password:
+        raise ValueError(
+            "holds a password; put the whole URL in the environment as JOBS_BOT_STATE_URL"
+        )
+    return value
+
+
+class State(Section):
+    url: Annotated[str, AfterValidator(_state_url)] = "sqlite:///jobs-bot-state.db"
