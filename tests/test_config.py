@@ -108,7 +108,7 @@ def test_demo_config_is_the_default_and_covers_the_demo_story() -> None:
     config = load_config(None, env={})
     assert config.warehouse.embedded is not None
     assert config.slack.default_channel == "#data-alerts"
-    assert config.route_channel("weekly_finance_rollup", "1", "9", {"team": "finance"}) == (
+    assert config.route_channel("weekly_finance_rollup", "1", "9", {"team": "finance-data"}) == (
         "#finance-data"
     )
     assert config.route_channel("ml_feature_refresh", "1", "9", {}) == "#ml-platform"
@@ -119,6 +119,7 @@ def test_demo_config_is_the_default_and_covers_the_demo_story() -> None:
         time(6),
         frozenset(range(5)),
     )
+    assert sales.tz(config.timezone).key == "UTC"
     (etl,) = config.slas_for("nightly_etl", "2", "5")
     assert etl.kind == "max_duration" and etl.max_minutes == 90
     (ingest,) = config.slas_for("hourly_events_ingest", "3", "5")

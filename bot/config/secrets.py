@@ -99,7 +99,7 @@ _SECRET_WORDS = {
     "private",
 }
 # Values that are credentials whatever key they sit under.
-_SECRET_VALUE = re.compile(r"^(xox[abpe]-|xapp-|dapi[0-9a-f]{16,}|dose[0-9a-f]{16,})", re.I)
+_SECRET_VALUE = re.compile(r"^(xox[abpe]-|xapp-|dapi[0-9a-f]{16,})", re.I)
 
 
 def secret_like_key(key: str) -> bool:
