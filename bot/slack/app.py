@@ -1,0 +1,257 @@
+"""The Bolt app: `build_app()` makes it, `register()` lists every listener.
+
+Every listener acks first (DESIGN.md rule 6) and does the slow work afterwards, answering
+through the response_url: Slack shows the user an error if the ack takes more than 3 s, and
+a cold warehouse easily takes longer than that.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import actions
+from bot.blockkit_limits import cut_items
+from bot.errors import UserError
+
+log = logging.getLogger(__name__)
+
+# After this long without an answer, the user is told the question is being worked on, so a
+# slow warehouse does not look like a dead bot.
+WORKING_AFTER_SECONDS = 1.5
+
+
+class AnswerLike(Protocol):
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+class Answerer(Protocol):
+    """What the app needs from the service: an answer for a `/jobs` text."""
+
+    def answer_text(
+        self, text: str, *, user_id: str, channel_id: str | None = None
+    ) -> AnswerLike: ...
+
+
+@dataclass(frozen=True)
+class AppDeps:
+    service: Answerer
+    command: str = "/jobs"
+    working_after: float = WORKING_AFTER_SECONDS
+
+
+def build_app(
+    client: WebClient,
+    signing_secret: str | None,
+    *,
+    service: Answerer,
+    command: str = "/jobs",
+    working_after: float = WORKING_AFTER_SECONDS,
+) -> App:
+    """A Bolt app on `client`. `signing_secret=None` is for Socket Mode, which is not signed."""
+    app = App(
+        client=client,
+        signing_secret=signing_secret or "",
+        request_verification_enabled=signing_secret is not None,
+        # auth.test once, on the first request, rather than at construction time.
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+    )
+    register(app, AppDeps(service=service, command=command, working_after=working_after))
+    return app
+
+
+def register(app: App, deps: AppDeps) -> None:
+    """Every listener of the app, in one place."""
+    app.command(deps.command)(_on_command(deps))
+    app.action(actions.JOBS_SHARE)(_on_share(deps))
+    app.action(actions.JOBS_RERUN)(_on_rerun)
+    app.action(actions.JOBS_OPEN_RUN)(_ack_only)
+    app.action(actions.JOBS_OPEN_JOB)(_ack_only)
+    app.error(_on_error)
+
+
+# --- /jobs -----------------------------------------------------------------------------------
+
+
+def _on_command(deps: AppDeps) -> Callable[..., None]:
+    def on_command(ack, command: dict[str, Any], respond, logger) -> None:  # noqa: ANN001
+        ack()
+        text = (command.get("text") or "").strip()
+        user_id = command.get("user_id", "")
+        channel_id = command.get("channel_id")
+        logger.info("%s %s from %s in %s", deps.command, text, user_id, channel_id)
+        working = _WorkingNotice(respond, f"{deps.command} {text}".strip(), deps.working_after)
+        try:
+            answer = deps.service.answer_text(text, user_id=user_id, channel_id=channel_id)
+            message = with_share_button(answer, text)
+        except UserError as e:
+            message = _problem_message(str(e))
+        except Exception:  # noqa: BLE001 - the user gets an error id, the operator the traceback
+            error_id = _new_error_id()
+            logger.exception("error %s answering %r for %s", error_id, text, user_id)
+            message = _problem_message(_unexpected_text(error_id))
+        working.finish(message)
+
+    return on_command
+
+
+class _WorkingNotice:
+    """Posts "working on it" if the answer is slow, then puts the answer in its place."""
+
+    def __init__(self, respond: Callable[..., Any], label: str, after: float) -> None:
+        self._respond = respond
+        self._label = label
+        self._lock = threading.Lock()
+        self._posted = False
+        self._done = False
+        self._timer = threading.Timer(after, self._post)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _post(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._respond(
+                text=f":hourglass: Working on `{self._label}` (the warehouse is taking a while)…",
+                response_type="ephemeral",
+            )
+            self._posted = True
+
+    def finish(self, message: dict[str, Any]) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            self._respond(
+                text=message["text"],
+                blocks=message.get("blocks"),
+                response_type="ephemeral",
+                replace_original=self._posted,
+            )
+
+
+def with_share_button(answer: AnswerLike, command_text: str) -> dict[str, Any]:
+    """The answer plus a **Share in channel** button that posts it visibly."""
+    value = actions.encode(command=command_text[:1000])
+    share = {
+        "type": "actions",
+        "block_id": "jobs_share",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": actions.JOBS_SHARE,
+                "text": {"type": "plain_text", "text": "Share in channel"},
+                "value": value,
+            }
+        ],
+    }
+    # Leave room for the button: Slack allows 50 blocks in a message.
+    blocks = cut_items(list(answer.blocks), limit=49)
+    return {"text": answer.text, "blocks": [*blocks, share]}
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+def _on_share(deps: AppDeps) -> Callable[..., None]:
+    def on_share(ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond):  # noqa: ANN001
+        ack()
+        value = actions.decode(action.get("value"), actions.JOBS_SHARE)
+        user_id = body["user"]["id"]
+        channel_id = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+        answer = deps.service.answer_text(
+            value.command or "", user_id=user_id, channel_id=channel_id
+        )
+        label = f"{deps.command} {value.command}".strip()
+        credit = {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"Shared by <@{user_id}> · `{label}`"}],
+        }
+        blocks = [*cut_items(list(answer.blocks), limit=49), credit]
+        try:
+            _post_visible(client, channel_id, answer.text, blocks)
+        except SlackApiError as e:
+            error = e.response.get("error")
+            if error in ("not_in_channel", "channel_not_found"):
+                raise UserError(
+                    "I can't post in this channel. Invite me first: `/invite @jobs-bot`."
+                ) from None
+            raise
+        respond(delete_original=True)
+
+    return on_share
+
+
+def _post_visible(client: WebClient, channel: str, text: str, blocks: list[dict]) -> None:
+    try:
+        client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    except SlackApiError as e:
+        # Public channels can be joined without an invite; private ones cannot.
+        if e.response.get("error") != "not_in_channel":
+            raise
+        client.conversations_join(channel=channel)
+        client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+
+def _on_rerun(ack, action: dict[str, Any], respond) -> None:  # noqa: ANN001
+    ack()
+    actions.decode(action.get("value"), actions.JOBS_RERUN)
+    # Reruns go through the Jobs API (repair), which jobs-bot does not talk to yet.
+    respond(
+        text=":construction: Rerun from Slack needs the Jobs API connection, which is not set up "
+        "yet. Open the run in Databricks to repair it.",
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def _ack_only(ack) -> None:  # noqa: ANN001 - URL buttons still send a click that must be acked
+    ack()
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def _on_error(error: Exception, body: dict[str, Any], respond, logger) -> BoltResponse | None:  # noqa: ANN001
+    """Known errors become a friendly ephemeral; unknown ones an error id, logged in full."""
+    if isinstance(error, UserError):
+        text = str(error)
+        logger.info("told user: %s", text)
+    else:
+        error_id = _new_error_id()
+        logger.error("error %s: %s", error_id, error, exc_info=error)
+        text = _unexpected_text(error_id)
+    if body.get("response_url"):
+        try:
+            respond(**_problem_message(text), response_type="ephemeral", replace_original=False)
+        except Exception:  # noqa: BLE001 - nothing more can be told to the user
+            logger.exception("could not tell the user about the error")
+    return None
+
+
+def _problem_message(text: str) -> dict[str, Any]:
+    return {
+        "text": text,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {text}"}}],
+    }
+
+
+def _unexpected_text(error_id: str) -> str:
+    return (
+        f"Something went wrong on my side (error id `{error_id}`). "
+        "The operator can find the details in the bot's log under that id."
+    )
+
+
+def _new_error_id() -> str:
+    return uuid.uuid4().hex[:8]
