@@ -1,0 +1,83 @@
+"""Fault switches: make the sandbox misbehave the way Slack sometimes does.
+
+Web API faults apply to one method (or ``*``): ``ratelimit`` (429 + Retry-After),
+``server_error`` (5xx), ``slow`` (answer after a delay), ``drop`` (close the connection
+without an answer). Delivery faults apply to requests sent to the app: ``stale_signature``
+(timestamp 10 minutes old), ``forged_signature`` (signed with the wrong secret),
+``redeliver`` (send the same body a second time). Each fault fires `times` times
+(None = until cleared).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+API_KINDS = ("ratelimit", "server_error", "slow", "drop")
+DELIVERY_KINDS = ("stale_signature", "forged_signature", "redeliver")
+KINDS = API_KINDS + DELIVERY_KINDS
+
+
+@dataclass
+class Fault:
+    kind: str
+    method: str = "*"
+    times: int | None = None
+    retry_after: int = 1
+    status: int = 500
+    seconds: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: list[Fault] = []
+
+    def add(self, kind: str, method: str = "*", times: int | None = None, **opts: Any) -> Fault:
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault {kind!r}; one of {', '.join(KINDS)}")
+        allowed = {"retry_after", "status", "seconds"}
+        unknown = set(opts) - allowed
+        if unknown:
+            raise ValueError(f"unknown fault option(s): {', '.join(sorted(unknown))}")
+        fault = Fault(kind=kind, method=method, times=times, **opts)
+        with self._lock:
+            self._active.append(fault)
+        return fault
+
+    # Friendly spellings for tests and the demo.
+    def ratelimit(self, method: str, retry_after: int = 1, times: int | None = None) -> Fault:
+        return self.add("ratelimit", method, times, retry_after=retry_after)
+
+    def server_error(self, method: str, status: int = 500, times: int | None = None) -> Fault:
+        return self.add("server_error", method, times, status=status)
+
+    def slow(self, method: str, seconds: float, times: int | None = None) -> Fault:
+        return self.add("slow", method, times, seconds=seconds)
+
+    def drop(self, method: str, times: int | None = None) -> Fault:
+        return self.add("drop", method, times)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._active.clear()
+
+    def active(self) -> list[Fault]:
+        with self._lock:
+            return list(self._active)
+
+    def take(self, kind: str, method: str = "*") -> Fault | None:
+        """The first matching fault, counting one use of it."""
+        with self._lock:
+            for fault in self._active:
+                if fault.kind == kind and fault.method in ("*", method):
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times <= 0:
+                            self._active.remove(fault)
+                    return fault
+        return None
