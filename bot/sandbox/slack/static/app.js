@@ -13,7 +13,7 @@
     team: null, bot: null, users: new Map(), channels: new Map(), usergroups: new Map(),
     userList: [], me: null, channel: null, messages: [], thread: null, threadMessages: [],
     dismissed: new Set(), unread: new Set(), stream: null, retry: 0, localSeq: 0,
-    handledRequests: new Set(),
+    handledRequests: new Set(), notices: [],
   };
 
   function el(tag, cls, text) {
@@ -45,6 +45,25 @@
 
   // ---- sidebar ------------------------------------------------------------------------
 
+  // Drawn, not an emoji: the page must not depend on an emoji font being installed.
+  function lockIcon() {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 16 16");
+    svg.setAttribute("class", "lock");
+    svg.setAttribute("aria-label", "private");
+    const body = document.createElementNS(ns, "rect");
+    for (const [k, v] of Object.entries({ x: 3, y: 7, width: 10, height: 7, rx: 1.5 })) body.setAttribute(k, v);
+    const shackle = document.createElementNS(ns, "path");
+    shackle.setAttribute("d", "M5 7V5a3 3 0 0 1 6 0v2");
+    svg.append(body, shackle);
+    return svg;
+  }
+
+  function sigil(channel) {
+    return channel && channel.is_private ? lockIcon() : document.createTextNode("#");
+  }
+
   function renderSidebar() {
     $("#team-name").textContent = S.team ? S.team.name : "Sandbox";
     const picker = $("#user-picker");
@@ -64,7 +83,9 @@
       if (c.is_archived) li.classList.add("archived");
       if (c.id === S.channel) li.classList.add("active");
       if (S.unread.has(c.id)) li.classList.add("unread");
-      li.append(el("span", "sigil", c.is_private ? "\ud83d\udd12" : "#"), el("span", "name", c.name));
+      const mark = el("span", "sigil");
+      mark.append(sigil(c));
+      li.append(mark, el("span", "name", c.name));
       if (c.is_archived) li.title = "archived";
       li.addEventListener("click", () => selectChannel(c.id));
       list.append(li);
@@ -106,9 +127,7 @@
     avatar.style.background = m.bot_id ? "#4a154b" : `hsl(${hue(m.user || name)} 45% 42%)`;
     const main = el("div", "msg-main");
     if (m.ephemeral) {
-      const note = el("div", "only-you");
-      note.append(el("span", "eye", "\ud83d\udc41"), document.createTextNode(" Only visible to you"));
-      main.append(note);
+      main.append(el("div", "only-you", "Only visible to you"));
     }
     const head = el("div", "msg-head");
     head.append(el("span", "msg-name", name));
@@ -138,6 +157,7 @@
         S.dismissed.add(m.id);
         row.remove();
         S.messages = S.messages.filter((x) => x.id !== m.id);
+        S.notices = S.notices.filter((x) => x.id !== m.id);
       });
       main.append(dismiss);
     }
@@ -179,7 +199,7 @@
     const want = S.channel;
     const data = await api(`/sandbox/api/messages?${qs({ channel: want, user: S.me })}`);
     if (want !== S.channel) return;
-    const local = S.messages.filter((m) => m.local);
+    const local = S.notices.filter((m) => m.channel === want);
     S.messages = (data.messages || []).concat(local).sort((a, b) => Number(a.ts) - Number(b.ts));
     renderMessages();
   }
@@ -200,13 +220,20 @@
     loadThread();
   }
 
+  function closeThread() {
+    S.thread = null;
+    S.threadMessages = [];
+    $("#thread-messages").replaceChildren();
+    renderThread();
+  }
+
   function selectChannel(id) {
     S.channel = id;
     S.unread.delete(id);
     S.stickToBottom = true;
     const c = S.channels.get(id);
     $("#channel-title").textContent = c ? c.name : id;
-    $("#channel-sigil").textContent = c && c.is_private ? "\ud83d\udd12" : "#";
+    $("#channel-sigil").replaceChildren(sigil(c));
     $("#composer-input").placeholder = c ? `Message #${c.name}` : "Message";
     document.body.classList.toggle("archived-channel", !!(c && c.is_archived));
     const url = new URL(location.href);
@@ -293,6 +320,7 @@
       bot_id: null, username: "Slackbot", text, blocks: [], thread_ts: null, reply_count: 0,
       ephemeral: true, edited: false, deleted: false, local: true,
     };
+    S.notices.push(m);
     S.messages.push(m);
     S.stickToBottom = true;
     renderMessages();
@@ -439,12 +467,11 @@
     const channel = S.channels.has(wanted) ? wanted : firstOpen && firstOpen.id;
     $("#user-picker").addEventListener("change", (ev) => {
       S.me = ev.target.value;
-      S.thread = null;
-      renderThread();
+      closeThread();
       selectChannel(S.channel);
       connect();
     });
-    $("#thread-close").addEventListener("click", () => { S.thread = null; renderThread(); });
+    $("#thread-close").addEventListener("click", closeThread);
     document.addEventListener("click", () => {
       document.querySelectorAll(".menu").forEach((m) => { m.hidden = true; });
     });
