@@ -64,6 +64,7 @@ def enforce(message: dict[str, Any], *, allow_broadcast: bool = False) -> dict[s
         out["blocks"] = cut_items([_fit_block(b) for b in blocks])
     if not allow_broadcast:
         out = _neutralise_broadcasts(out)
+    _verbatim(out)
     return out
 
 
@@ -175,6 +176,25 @@ def _fit_text(obj: Any, limit: int) -> None:
 def _check_len(value: Any, limit: int, what: str) -> None:
     if isinstance(value, str) and len(value) > limit:
         raise RenderError(f"{what} is {len(value)} characters; Slack allows {limit}")
+
+
+def _verbatim(node: Any) -> None:
+    """Default every mrkdwn text object to `verbatim: true`.
+
+    Without it Slack auto-parses plain text: bare URLs, `#channel` names and "certain
+    mentions" (docs: text object, `verbatim`) — so a job literally named `@channel` could
+    become markup even though `&`, `<`, `>` were escaped. Our own links, mentions and dates
+    are explicit `<…>` sequences, which verbatim keeps. A template may opt out with
+    `"verbatim": false`.
+    """
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+            node.setdefault("verbatim", True)
+        for value in node.values():
+            _verbatim(value)
+    elif isinstance(node, list):
+        for value in node:
+            _verbatim(value)
 
 
 def _neutralise_broadcasts(node: Any) -> Any:

@@ -74,6 +74,23 @@ def test_a_template_that_forgets_mrkdwn_still_pings_no_one(renderer):
     assert msg["text"] == "hi &lt;!here|here&gt; and &lt;!everyone&gt;"
 
 
+def test_mrkdwn_text_objects_default_to_verbatim_so_plain_at_channel_stays_text(renderer):
+    # "@channel" has no < > to escape; verbatim stops Slack's automatic parsing of it.
+    msg = _render_list(renderer, [_job(1, name="@channel #general http://x.io")])
+    assert msg["blocks"][1]["text"]["verbatim"] is True
+    assert msg["blocks"][-1]["elements"][0]["verbatim"] is True
+    opted_out = enforce(
+        {
+            "text": "x",
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": "a", "verbatim": False}}
+            ],
+        }
+    )
+    assert opted_out["blocks"][0]["text"]["verbatim"] is False
+    assert problems(msg) == []
+
+
 def test_backticks_in_an_error_cannot_close_the_code_block(renderer):
     error = "SyntaxError near ```DROP``` and `x` <@U123>"
     msg = _render_list(renderer, [_job(1, error=error)])
@@ -200,6 +217,7 @@ def test_default_templates_folder_is_the_repo_one():
 def test_filters_in_a_rendered_message(renderer):
     msg = _render_list(renderer, [_job(1)])
     section = msg["blocks"][1]["text"]["text"]
+    # Sparkline [1, 2, None, 4]: 2 sits at (2-1)/(4-1)·7 = 2.33 → index 2 (▃); None is a gap.
     # 07:55 UTC on 2 March 2026 is 08:55 CET in Amsterdam.
     assert "<!date^1772438100^{date_short_pretty} at {time}|2026-03-02 08:55 CET>" in section
     assert "(5m ago)" in section
