@@ -173,6 +173,18 @@ def build_app(sandbox: SandboxServer, clicks: list[str]) -> App:
             channel=channel, thread_ts=ts, text=f"<@{who}> acknowledged _nightly_sales_."
         )
 
+    @app.action("more")
+    def more(ack, body, respond) -> None:
+        ack()
+        choice = body["actions"][0]["selected_option"]["value"]
+        clicks.append(f"more:{choice}")
+        respond(response_type="ephemeral", replace_original=False, text=f"You chose *{choice}*.")
+
+    @app.action("open")
+    def open_link(ack) -> None:
+        ack()  # Slack sends url buttons to the app too, and they must be acked
+        clicks.append("open")
+
     return app
 
 
@@ -332,4 +344,41 @@ def test_command_answer_confirmed_click_and_live_update(stack: Stack, browser) -
     page.wait_for_function("() => !document.body.innerText.includes('Looking up failing jobs')")
     assert page.evaluate("window.__noReload") is True
     assert errors == []
+    context.close()
+
+
+def test_overflow_menu_and_url_button(stack: Stack, browser) -> None:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id="UTC"
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(stack.sandbox.base_url + "/?channel=C01GENERAL")
+    page.wait_for_selector("body.ready")
+    assert page.locator("#channel-title").text_content() == "general"
+    page.locator("#composer-input").fill("/jobs failing")
+    page.locator("#composer-input").press("Enter")
+    answer = page.locator("#messages .msg", has_text="2 jobs failing")
+    answer.wait_for()
+    stack.clicks.clear()
+
+    # The overflow menu opens on click and sends the chosen option to the app.
+    menu = answer.locator(".overflow .menu")
+    assert menu.is_hidden()
+    answer.locator("button[data-action-id=more]").click()
+    assert menu.is_visible()
+    menu.locator(".menu-item", has_text="Mute for 24h").click()
+    assert menu.is_hidden()
+    page.locator("#messages .msg.ephemeral", has_text="You chose mute.").wait_for()
+    assert stack.clicks == ["more:mute"]
+
+    # A url button opens its link in a new tab and is still delivered to the app. There is
+    # no internet here, so the browser answers for example.test itself.
+    context.route("https://example.test/**", lambda route: route.fulfill(body="Databricks run"))
+    with context.expect_page() as new_tab:
+        answer.locator("button[data-action-id=open]").click()
+    new_tab.value.wait_for_load_state()
+    assert new_tab.value.url == "https://example.test/jobs/101/runs/9"
+    page.wait_for_function("() => !document.querySelector('button[data-action-id=open].busy')")
+    assert stack.clicks == ["more:mute", "open"]
     context.close()
