@@ -1,0 +1,164 @@
+"""Typed calls, one per query file: bind Python values to the query's params and map the rows
+into bot.models dataclasses. Callers (service, monitors' feeders, CLI) use these rather than
+raw `Warehouse.run`, so a renamed column breaks here, loudly, and nowhere else."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from bot import models
+from bot.warehouse import Warehouse
+
+T = TypeVar("T")
+
+
+def _convert(type_text: str, value: Any) -> Any:
+    base = type_text.replace(" | None", "").strip()
+    if value is None:
+        return None
+    if base == "Decimal":
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    if base == "float":
+        return float(value)
+    if base == "int":
+        return int(value)
+    if base == "bool":
+        return bool(value)
+    if base == "str":
+        return str(value)
+    if base == "tuple[str, ...]":
+        return tuple(part for part in str(value).split(", ") if part)
+    enum = getattr(models, base, None)
+    if isinstance(enum, type) and issubclass(enum, StrEnum):
+        return enum(value)
+    return value  # datetime, date: backends already return aware UTC / date
+
+
+def to_model(cls: type[T], row: Mapping[str, Any]) -> T:
+    """Build a models dataclass from a row; a missing column raises KeyError naming it."""
+    kwargs = {f.name: _convert(str(f.type), row[f.name]) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**kwargs)
+
+
+def _many(wh: Warehouse, cls: type[T], name: str, params: Mapping[str, Any]) -> list[T]:
+    return [to_model(cls, r) for r in wh.run(name, params)]
+
+
+def _one(wh: Warehouse, cls: type[T], name: str, params: Mapping[str, Any]) -> T:
+    rows = wh.run(name, params)
+    if len(rows) != 1:
+        raise RuntimeError(f"{name} returned {len(rows)} rows, expected exactly 1")
+    return to_model(cls, rows[0])
+
+
+def failing_jobs(wh: Warehouse, *, now: datetime, since: datetime) -> list[models.FailingJob]:
+    return _many(wh, models.FailingJob, "failing_jobs", {"now": now, "since": since})
+
+
+def job_lookup(wh: Warehouse, needle: str, *, include_deleted: bool = False) -> list[models.JobRef]:
+    return _many(
+        wh, models.JobRef, "job_lookup", {"needle": needle, "include_deleted": include_deleted}
+    )
+
+
+def job_recent_runs(
+    wh: Warehouse, job: models.JobKey, *, now: datetime, limit: int = 10
+) -> list[models.RunSummary]:
+    params = {"workspace_id": job.workspace_id, "job_id": job.job_id, "now": now, "limit": limit}
+    return _many(wh, models.RunSummary, "job_recent_runs", params)
+
+
+def job_run_stats(wh: Warehouse, job: models.JobKey, *, now: datetime) -> models.JobStats:
+    params = {"workspace_id": job.workspace_id, "job_id": job.job_id, "now": now}
+    return _one(wh, models.JobStats, "job_run_stats", params)
+
+
+def job_duration_trend(
+    wh: Warehouse, job: models.JobKey, *, now: datetime, days: int = 30
+) -> list[models.DurationPoint]:
+    params = {"workspace_id": job.workspace_id, "job_id": job.job_id, "now": now, "days": days}
+    return _many(wh, models.DurationPoint, "job_duration_trend", params)
+
+
+def job_cost(wh: Warehouse, job: models.JobKey, *, now: datetime) -> models.JobCost:
+    params = {"workspace_id": job.workspace_id, "job_id": job.job_id, "now": now}
+    return _one(wh, models.JobCost, "job_cost", params)
+
+
+def runs_in_progress(wh: Warehouse, *, now: datetime) -> list[models.RunningRun]:
+    return _many(wh, models.RunningRun, "runs_in_progress", {"now": now})
+
+
+def sla_inputs(wh: Warehouse, *, now: datetime, days: int = 7) -> list[models.SlaDay]:
+    return _many(wh, models.SlaDay, "sla_inputs", {"now": now, "days": days})
+
+
+def cost_by(
+    wh: Warehouse,
+    *,
+    since: datetime,
+    until: datetime,
+    group_by: models.CostGroup | str = models.CostGroup.JOB,
+    tag_key: str | None = None,
+    limit: int = 10,
+    prev_since: datetime | None = None,
+) -> list[models.CostRow]:
+    """Cost per group in [since, until) vs the window of the same length before it."""
+    group = models.CostGroup(group_by)
+    if group is models.CostGroup.TAG and not tag_key:
+        raise ValueError("grouping by tag needs a tag_key")
+    params = {
+        "since": since,
+        "until": until,
+        "prev_since": prev_since or since - (until - since),
+        "group_by": group.value,
+        "tag_key": tag_key,
+        "limit": limit,
+    }
+    return _many(wh, models.CostRow, "cost_by", params)
+
+
+def cost_total(
+    wh: Warehouse, *, since: datetime, until: datetime, prev_since: datetime | None = None
+) -> models.CostTotal:
+    params = {"since": since, "until": until, "prev_since": prev_since or since - (until - since)}
+    return _one(wh, models.CostTotal, "cost_total", params)
+
+
+def cost_daily(
+    wh: Warehouse,
+    *,
+    since: datetime,
+    until: datetime,
+    workspace_id: str | None = None,
+    job_id: str | None = None,
+) -> list[models.DailyCost]:
+    params = {"since": since, "until": until, "workspace_id": workspace_id, "job_id": job_id}
+    return _many(wh, models.DailyCost, "cost_daily", params)
+
+
+def run_cost(wh: Warehouse, *, workspace_id: str, job_run_id: str) -> models.RunCost:
+    params = {"workspace_id": workspace_id, "job_run_id": job_run_id}
+    return _one(wh, models.RunCost, "run_cost", params)
+
+
+def cost_anomaly_candidates(wh: Warehouse, *, day: date) -> list[models.CostAnomalyCandidate]:
+    return _many(wh, models.CostAnomalyCandidate, "cost_anomaly_candidates", {"day": day})
+
+
+def waste(wh: Warehouse, *, since: datetime, until: datetime) -> list[models.WasteItem]:
+    return _many(wh, models.WasteItem, "waste", {"since": since, "until": until})
+
+
+def digest_summary(wh: Warehouse, *, day: date) -> models.DigestSummary:
+    return _one(wh, models.DigestSummary, "digest_summary", {"day": day})
+
+
+def previous_window(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    """The window of the same length that ends where this one starts."""
+    return since - (until - since), since

@@ -1,0 +1,99 @@
+-- cost_by: Cost in [:since, :until) vs [:prev_since, :since), grouped, biggest first.
+-- Groups: job (workspace_id + job_id; usage without a job id, e.g. jobs on all-purpose
+-- clusters, forms one NULL group), workspace, sku, owner (the job's owner, else the usage's
+-- custom_tags['owner'], else identity_metadata.run_as) or tag (custom_tags[:tag_key]).
+-- List price valid for each usage window; all record types summed so retractions net out.
+-- Params:
+--   :since TIMESTAMP  window start (UTC)
+--   :until TIMESTAMP  window end, exclusive
+--   :prev_since TIMESTAMP  previous window start (it ends at :since)
+--   :group_by STRING  job, workspace, sku, owner or tag
+--   :tag_key STRING?  the custom tag to group by when :group_by = tag
+--   :limit INT  how many groups
+-- Columns:
+--   group_key STRING  NULL for the "no job / no owner / untagged" group
+--   label STRING  job name, workspace name, SKU, owner or tag value
+--   workspace_id STRING  set when grouping by job
+--   job_id STRING  set when grouping by job
+--   cost DECIMAL  this window
+--   prev_cost DECIMAL  previous window
+--   change_pct DOUBLE  (cost - prev_cost) / prev_cost * 100; NULL when prev_cost is 0
+--   dbus DECIMAL  this window's usage quantity
+--   currency_code STRING
+WITH jobs AS (
+  SELECT workspace_id, job_id, name, tags, run_as_user_name, creator_user_name
+  FROM system.lakeflow.jobs
+  WHERE change_time < :until
+  QUALIFY row_number() OVER (PARTITION BY workspace_id, job_id ORDER BY change_time DESC) = 1
+),
+priced AS (
+  SELECT
+    u.workspace_id,
+    u.usage_metadata.job_id AS job_id,
+    u.sku_name,
+    u.custom_tags,
+    u.identity_metadata.run_as AS run_as,
+    u.usage_start_time >= :since AS current_window,
+    u.usage_quantity,
+    -- Narrow the scales first: DECIMAL(38,18) x DECIMAL(38,18) overflows in DuckDB, and
+    -- Databricks rounds the product to 6 decimals anyway.
+    CAST(u.usage_quantity AS DECIMAL(38, 10)) * CAST(p.pricing.effective_list.default AS DECIMAL(38, 8)) AS cost,
+    p.currency_code
+  FROM system.billing.usage AS u
+  JOIN system.billing.list_prices AS p
+    ON u.cloud = p.cloud
+    AND u.sku_name = p.sku_name
+    AND u.usage_start_time >= p.price_start_time
+    AND (u.usage_end_time <= p.price_end_time OR p.price_end_time IS NULL)
+  WHERE u.usage_date >= to_date(:prev_since)
+    AND u.usage_date <= to_date(:until)
+    AND u.usage_start_time >= :prev_since
+    AND u.usage_start_time < :until
+),
+keyed AS (
+  SELECT
+    pr.*,
+    CASE :group_by
+      WHEN 'job' THEN
+        CASE WHEN pr.job_id IS NOT NULL THEN concat(pr.workspace_id, '/', pr.job_id) END
+      WHEN 'workspace' THEN pr.workspace_id
+      WHEN 'sku' THEN pr.sku_name
+      WHEN 'owner' THEN coalesce(
+        j.tags['owner'], j.run_as_user_name, j.creator_user_name,
+        pr.custom_tags['owner'], pr.run_as
+      )
+      WHEN 'tag' THEN pr.custom_tags[:tag_key]
+    END AS group_key,
+    j.name AS job_name,
+    w.workspace_name
+  FROM priced AS pr
+  LEFT JOIN jobs AS j ON j.workspace_id = pr.workspace_id AND j.job_id = pr.job_id
+  LEFT JOIN system.access.workspaces_latest AS w ON w.workspace_id = pr.workspace_id
+)
+SELECT
+  group_key,
+  CASE
+    WHEN group_key IS NULL AND :group_by = 'job' THEN '(no job id: all-purpose and other compute)'
+    WHEN group_key IS NULL AND :group_by = 'tag' THEN '(untagged)'
+    WHEN group_key IS NULL THEN '(unknown)'
+    WHEN :group_by = 'job' THEN coalesce(max(job_name), max(job_id))
+    WHEN :group_by = 'workspace' THEN coalesce(max(workspace_name), group_key)
+    ELSE group_key
+  END AS label,
+  CASE WHEN :group_by = 'job' THEN max(workspace_id) END AS workspace_id,
+  CASE WHEN :group_by = 'job' THEN max(job_id) END AS job_id,
+  coalesce(sum(cost) FILTER (WHERE current_window), 0) AS cost,
+  coalesce(sum(cost) FILTER (WHERE NOT current_window), 0) AS prev_cost,
+  try_divide(
+    CAST(
+      coalesce(sum(cost) FILTER (WHERE current_window), 0)
+      - coalesce(sum(cost) FILTER (WHERE NOT current_window), 0) AS DOUBLE
+    ),
+    CAST(coalesce(sum(cost) FILTER (WHERE NOT current_window), 0) AS DOUBLE)
+  ) * 100 AS change_pct,
+  coalesce(sum(usage_quantity) FILTER (WHERE current_window), 0) AS dbus,
+  coalesce(min(currency_code), 'USD') AS currency_code
+FROM keyed
+GROUP BY group_key
+ORDER BY cost DESC, prev_cost DESC, group_key
+LIMIT :limit

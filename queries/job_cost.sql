@@ -1,0 +1,45 @@
+-- job_cost: What one job cost over the last 7 and 30 days (list price).
+-- Usage rows with this job's id (job compute and serverless jobs; jobs on all-purpose
+-- clusters carry no job_id in billing and are not counted here), priced with the list price
+-- valid for the usage window, summing every record type so retractions net out.
+-- Params:
+--   :workspace_id STRING
+--   :job_id STRING
+--   :now TIMESTAMP  the injected clock (UTC)
+-- Columns:
+--   cost_7d DECIMAL  usage that started in the last 7 days
+--   cost_30d DECIMAL
+--   dbus_30d DECIMAL
+--   runs_billed_30d INT  distinct job_run_ids in billing
+--   currency_code STRING
+--   last_usage_end_time TIMESTAMP  how far billing has caught up for this job
+WITH priced AS (
+  SELECT
+    u.usage_start_time,
+    u.usage_end_time,
+    u.usage_quantity,
+    u.usage_metadata.job_run_id AS job_run_id,
+    -- Narrow the scales first: DECIMAL(38,18) x DECIMAL(38,18) overflows in DuckDB, and
+    -- Databricks rounds the product to 6 decimals anyway.
+    CAST(u.usage_quantity AS DECIMAL(38, 10)) * CAST(p.pricing.effective_list.default AS DECIMAL(38, 8)) AS cost,
+    p.currency_code
+  FROM system.billing.usage AS u
+  JOIN system.billing.list_prices AS p
+    ON u.cloud = p.cloud
+    AND u.sku_name = p.sku_name
+    AND u.usage_start_time >= p.price_start_time
+    AND (u.usage_end_time <= p.price_end_time OR p.price_end_time IS NULL)
+  WHERE u.workspace_id = :workspace_id
+    AND u.usage_metadata.job_id = :job_id
+    AND u.usage_date >= date_sub(to_date(:now), 31)
+    AND u.usage_start_time >= :now - INTERVAL 30 DAYS
+    AND u.usage_start_time < :now
+)
+SELECT
+  coalesce(sum(cost) FILTER (WHERE usage_start_time >= :now - INTERVAL 7 DAYS), 0) AS cost_7d,
+  coalesce(sum(cost), 0) AS cost_30d,
+  coalesce(sum(usage_quantity), 0) AS dbus_30d,
+  count(DISTINCT job_run_id) AS runs_billed_30d,
+  coalesce(min(currency_code), 'USD') AS currency_code,
+  max(usage_end_time) AS last_usage_end_time
+FROM priced

@@ -1,0 +1,194 @@
+-- waste: Money spent on failures, retries, jobs on all-purpose compute and idle clusters.
+-- Window [:since, :until) on usage_start_time / slice start. One row per item, kind says which:
+--   failed_runs: cost of runs (by job_run_id) whose final state is ERROR/FAILED/TIMED_OUT.
+--   retried_attempts: for repaired runs that finally did not fail, the cost of the usage
+--     hours that started before the previous attempt's terminal row (the attempts redone).
+--   all_purpose_job: jobs whose tasks ran on all-purpose clusters (cluster_source UI/API).
+--     Billing has no job ids for them, so each cluster's cost in the window is apportioned:
+--     cost x least(1, the job's task-run seconds on it / the cluster's billed seconds).
+--   idle_cluster: clusters whose nodes averaged under 10% CPU (user + system) in
+--     node_timeline, with the cluster's whole cost in the window.
+-- Params:
+--   :since TIMESTAMP  window start (UTC)
+--   :until TIMESTAMP  window end, exclusive
+-- Columns:
+--   kind STRING  failed_runs, retried_attempts, all_purpose_job or idle_cluster
+--   workspace_id STRING
+--   job_id STRING  NULL for idle_cluster
+--   cluster_id STRING  NULL for run kinds; the cluster for all_purpose_job / idle_cluster
+--   label STRING  job name or cluster name
+--   cost DECIMAL
+--   runs INT  failed or repaired runs; NULL for cluster kinds
+--   hours DOUBLE  task hours (all_purpose_job) or node hours (idle_cluster)
+--   avg_cpu_percent DOUBLE  idle_cluster only
+WITH priced AS (
+  SELECT
+    u.workspace_id,
+    u.usage_metadata.job_id AS job_id,
+    u.usage_metadata.job_run_id AS job_run_id,
+    u.usage_metadata.cluster_id AS cluster_id,
+    u.usage_start_time,
+    u.usage_end_time,
+    -- Narrow the scales first: DECIMAL(38,18) x DECIMAL(38,18) overflows in DuckDB, and
+    -- Databricks rounds the product to 6 decimals anyway.
+    CAST(u.usage_quantity AS DECIMAL(38, 10)) * CAST(p.pricing.effective_list.default AS DECIMAL(38, 8)) AS cost
+  FROM system.billing.usage AS u
+  JOIN system.billing.list_prices AS p
+    ON u.cloud = p.cloud
+    AND u.sku_name = p.sku_name
+    AND u.usage_start_time >= p.price_start_time
+    AND (u.usage_end_time <= p.price_end_time OR p.price_end_time IS NULL)
+  WHERE u.usage_date >= to_date(:since)
+    AND u.usage_date <= to_date(:until)
+    AND u.usage_start_time >= :since
+    AND u.usage_start_time < :until
+),
+terminal AS (
+  SELECT
+    workspace_id,
+    job_id,
+    run_id,
+    period_end_time,
+    result_state,
+    row_number() OVER (
+      PARTITION BY workspace_id, job_id, run_id ORDER BY period_end_time DESC
+    ) AS k
+  FROM system.lakeflow.job_run_timeline
+  WHERE result_state IS NOT NULL
+    AND period_end_time >= :since
+    AND period_end_time < :until + INTERVAL 7 DAYS
+),
+outcomes AS (
+  SELECT
+    workspace_id,
+    job_id,
+    run_id,
+    max_by(result_state, period_end_time) AS final_state,
+    max(period_end_time) FILTER (WHERE k = 2) AS redo_cutoff_time
+  FROM terminal
+  GROUP BY workspace_id, job_id, run_id
+),
+run_waste AS (
+  SELECT
+    pr.workspace_id,
+    pr.job_id,
+    o.final_state IN ('ERROR', 'FAILED', 'TIMED_OUT') AS failed,
+    o.redo_cutoff_time,
+    pr.job_run_id,
+    pr.usage_start_time,
+    pr.cost
+  FROM priced AS pr
+  JOIN outcomes AS o
+    ON o.workspace_id = pr.workspace_id AND o.job_id = pr.job_id AND o.run_id = pr.job_run_id
+),
+runs_part AS (
+  SELECT
+    'failed_runs' AS kind, workspace_id, job_id, CAST(NULL AS STRING) AS cluster_id,
+    sum(cost) AS cost, count(DISTINCT job_run_id) AS runs,
+    CAST(NULL AS DOUBLE) AS hours, CAST(NULL AS DOUBLE) AS avg_cpu_percent
+  FROM run_waste
+  WHERE failed
+  GROUP BY workspace_id, job_id
+  UNION ALL
+  SELECT
+    'retried_attempts', workspace_id, job_id, CAST(NULL AS STRING),
+    sum(cost), count(DISTINCT job_run_id), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE)
+  FROM run_waste
+  WHERE NOT failed AND redo_cutoff_time IS NOT NULL AND usage_start_time < redo_cutoff_time
+  GROUP BY workspace_id, job_id
+),
+clusters AS (
+  SELECT workspace_id, cluster_id, cluster_name, cluster_source
+  FROM system.compute.clusters
+  WHERE change_time < :until
+  QUALIFY row_number() OVER (PARTITION BY workspace_id, cluster_id ORDER BY change_time DESC) = 1
+),
+cluster_cost AS (
+  SELECT workspace_id, cluster_id, sum(cost) AS cost
+  FROM priced
+  WHERE cluster_id IS NOT NULL
+  GROUP BY workspace_id, cluster_id
+),
+cluster_billed AS (
+  SELECT workspace_id, cluster_id,
+    CAST(sum(usage_end_time - usage_start_time) AS LONG) AS billed_seconds
+  FROM (
+    SELECT DISTINCT workspace_id, cluster_id, usage_start_time, usage_end_time
+    FROM priced
+    WHERE cluster_id IS NOT NULL AND job_id IS NULL
+  )
+  GROUP BY workspace_id, cluster_id
+),
+task_use AS (
+  SELECT workspace_id, job_id, cluster_id,
+    CAST(sum(period_end_time - period_start_time) AS LONG) AS task_seconds
+  FROM (
+    SELECT workspace_id, job_id, period_start_time, period_end_time,
+      explode(compute_ids) AS cluster_id
+    FROM system.lakeflow.job_task_run_timeline
+    WHERE period_start_time >= :since AND period_start_time < :until
+  )
+  GROUP BY workspace_id, job_id, cluster_id
+),
+all_purpose_part AS (
+  SELECT
+    'all_purpose_job' AS kind, t.workspace_id, t.job_id, t.cluster_id,
+    coalesce(cc.cost, 0) * least(1.0, try_divide(t.task_seconds, cb.billed_seconds)) AS cost,
+    CAST(NULL AS BIGINT) AS runs,
+    t.task_seconds / 3600.0 AS hours,
+    CAST(NULL AS DOUBLE) AS avg_cpu_percent
+  FROM task_use AS t
+  JOIN clusters AS c
+    ON c.workspace_id = t.workspace_id AND c.cluster_id = t.cluster_id
+    AND c.cluster_source IN ('UI', 'API')
+  LEFT JOIN cluster_cost AS cc
+    ON cc.workspace_id = t.workspace_id AND cc.cluster_id = t.cluster_id
+  LEFT JOIN cluster_billed AS cb
+    ON cb.workspace_id = t.workspace_id AND cb.cluster_id = t.cluster_id
+),
+idle_part AS (
+  SELECT
+    'idle_cluster' AS kind, n.workspace_id, CAST(NULL AS STRING) AS job_id, n.cluster_id,
+    coalesce(cc.cost, 0) AS cost,
+    CAST(NULL AS BIGINT) AS runs,
+    n.node_seconds / 3600.0 AS hours,
+    n.avg_cpu_percent
+  FROM (
+    SELECT workspace_id, cluster_id,
+      avg(coalesce(cpu_user_percent, 0) + coalesce(cpu_system_percent, 0)) AS avg_cpu_percent,
+      CAST(sum(end_time - start_time) AS LONG) AS node_seconds
+    FROM system.compute.node_timeline
+    WHERE start_time >= :since AND start_time < :until
+    GROUP BY workspace_id, cluster_id
+  ) AS n
+  LEFT JOIN cluster_cost AS cc
+    ON cc.workspace_id = n.workspace_id AND cc.cluster_id = n.cluster_id
+  WHERE n.avg_cpu_percent < 10
+),
+jobs AS (
+  SELECT workspace_id, job_id, name
+  FROM system.lakeflow.jobs
+  WHERE change_time < :until
+  QUALIFY row_number() OVER (PARTITION BY workspace_id, job_id ORDER BY change_time DESC) = 1
+),
+items AS (
+  SELECT * FROM runs_part
+  UNION ALL
+  SELECT * FROM all_purpose_part
+  UNION ALL
+  SELECT * FROM idle_part
+)
+SELECT
+  i.kind,
+  i.workspace_id,
+  i.job_id,
+  i.cluster_id,
+  coalesce(j.name, c.cluster_name, i.job_id, i.cluster_id) AS label,
+  i.cost,
+  i.runs,
+  i.hours,
+  i.avg_cpu_percent
+FROM items AS i
+LEFT JOIN jobs AS j ON j.workspace_id = i.workspace_id AND j.job_id = i.job_id
+LEFT JOIN clusters AS c ON c.workspace_id = i.workspace_id AND c.cluster_id = i.cluster_id
+ORDER BY i.kind, i.cost DESC, i.workspace_id, i.job_id, i.cluster_id

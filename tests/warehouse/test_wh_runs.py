@@ -1,0 +1,204 @@
+"""Run-history queries against a hand-built account whose answers were worked out by hand.
+
+The story (now = 2026-03-02 09:00 UTC, window = the 24 h before):
+- workspace 1, job 100 "nightly_sales" (renamed from "sales_old"): r0 ok Feb 10 (30 min),
+  r1 ok Mar 1 01-02, r2 FAILED Mar 1 09:00-09:30, r3 FAILED in three hourly slices across
+  midnight (23:00 -> 01:30, state only on the last slice), r4 in progress since 08:00.
+- workspace 2 reuses job id 100 ("other_job"): ok Feb 25, TIMED_OUT Feb 28, FAILED Mar 2 05:00.
+- workspace 1 job 200: run r30 failed at 03:00, was repaired and succeeded at 04:00.
+- workspace 1 job 400 failed at 06:00 and was deleted at 07:00.
+- workspace 1 job 500: slices stopped Mar 1 20:00 with no terminal row (lost, not running).
+- workspace 1 job 600: ok at 08:00; a failure ending 10:00 lies after now.
+"""
+
+from __future__ import annotations
+
+import pytest
+from wh_world import World, utc
+
+from bot.models import JobKey
+from bot.warehouse import queries
+
+NOW = utc("2026-03-02 09:00")
+SINCE = utc("2026-03-01 09:00")
+JOB_100 = JobKey("1", "100")
+
+
+@pytest.fixture
+def account(world: World) -> World:
+    w = world
+    w.workspace("1", "prod")
+    w.workspace("2", "staging")
+    w.job("1", "100", "sales_old", "2026-01-01 00:00", tags={"owner": "old@x.com"})
+    w.job("1", "100", "nightly_sales", "2026-02-01 00:00", tags={"owner": "ana@x.com"},
+          run_as="svc@x.com")  # fmt: skip
+    w.job("2", "100", "other_job", "2026-01-05 00:00", run_as="svc2@x.com", creator="c@x.com")
+    w.job("1", "200", "nightly_sales_backfill", "2026-01-01 00:00", creator="cre@x.com")
+    w.job("1", "400", "gone", "2026-01-01 00:00")
+    w.job("1", "400", "old_nightly_sales", "2026-03-02 07:00", deleted="2026-03-02 07:00")
+    w.job("1", "500", "lost_job", "2026-01-01 00:00")
+    w.job("1", "600", "future_job", "2026-01-01 00:00")
+
+    w.slice("1", "100", "r0", "2026-02-10 00:00", "2026-02-10 00:30", "SUCCEEDED", "SUCCESS")
+    w.slice("1", "100", "r1", "2026-03-01 01:00", "2026-03-01 02:00", "SUCCEEDED", "SUCCESS")
+    w.slice("1", "100", "r2", "2026-03-01 09:00", "2026-03-01 09:30", "FAILED", "DRIVER_ERROR")
+    w.slice("1", "100", "r3", "2026-03-01 23:00", "2026-03-02 00:00")
+    w.slice("1", "100", "r3", "2026-03-02 00:00", "2026-03-02 01:00")
+    w.slice("1", "100", "r3", "2026-03-02 01:00", "2026-03-02 01:30", "FAILED",
+            "RUN_EXECUTION_ERROR")  # fmt: skip
+    w.slice("1", "100", "r4", "2026-03-02 08:00", "2026-03-02 09:00")
+
+    w.slice("2", "100", "r20", "2026-02-25 01:00", "2026-02-25 02:00", "SUCCEEDED")
+    w.slice("2", "100", "r21", "2026-02-28 01:00", "2026-02-28 02:00", "TIMED_OUT", "TIMEOUT")
+    w.slice("2", "100", "r22", "2026-03-02 04:00", "2026-03-02 05:00", "FAILED",
+            "CLUSTER_ERROR")  # fmt: skip
+
+    w.slice("1", "200", "r30", "2026-03-02 02:00", "2026-03-02 03:00", "FAILED", "DRIVER_ERROR")
+    w.slice("1", "200", "r30", "2026-03-02 03:30", "2026-03-02 04:00", "SUCCEEDED", "SUCCESS")
+
+    w.slice("1", "400", "r40", "2026-03-02 05:00", "2026-03-02 06:00", "FAILED", "DRIVER_ERROR")
+    w.slice("1", "500", "r50", "2026-03-01 19:00", "2026-03-01 20:00")
+    w.slice("1", "600", "r60", "2026-03-02 07:00", "2026-03-02 08:00", "SUCCEEDED")
+    w.slice("1", "600", "r61", "2026-03-02 09:30", "2026-03-02 10:00", "FAILED", "DRIVER_ERROR")
+    return w
+
+
+@pytest.mark.covers("failing_jobs")
+def test_failing_jobs_streaks_workspaces_and_order(account: World) -> None:
+    rows = queries.failing_jobs(account.wh, now=NOW, since=SINCE)
+    got = [(r.workspace_id, r.job_id, r.name, r.streak, r.failures_in_window) for r in rows]
+    # Same job id in two workspaces stays two jobs; ws1 wins on failures in window.
+    # Job 200 (repaired to success), 400 (deleted), 500 and 600 are not failing.
+    assert got == [("1", "100", "nightly_sales", 2, 2), ("2", "100", "other_job", 2, 1)]
+    first, second = rows
+    assert first.last_run_id == "r3"
+    assert first.last_failure_time == utc("2026-03-02 01:30")
+    assert first.termination_code == "RUN_EXECUTION_ERROR"  # only on the final slice
+    assert first.runs_in_window == 2
+    assert first.owner == "ana@x.com"  # tag of the latest SCD2 row, not the old one
+    assert first.workspace_name == "prod"
+    assert second.owner == "svc2@x.com"  # no owner tag -> run_as
+    assert second.result_state == "FAILED"
+
+
+@pytest.mark.covers("failing_jobs")
+def test_failing_jobs_replays_the_past_with_at(account: World) -> None:
+    # At 06:30 job 400 was not yet deleted, and r3's failure was the latest for job 100.
+    rows = queries.failing_jobs(
+        account.wh, now=utc("2026-03-02 06:30"), since=utc("2026-03-01 06:30")
+    )
+    assert {(r.workspace_id, r.job_id) for r in rows} == {("1", "100"), ("2", "100"), ("1", "400")}
+    gone = next(r for r in rows if r.job_id == "400")
+    assert gone.name == "gone"  # the rename at 07:00 had not happened yet
+    # Before r2 ended (09:30 Mar 1) job 100's latest final run was r1, a success.
+    early = queries.failing_jobs(account.wh, now=utc("2026-03-01 09:15"), since=SINCE)
+    assert [(r.workspace_id, r.job_id) for r in early] == []
+
+
+@pytest.mark.covers("job_lookup")
+def test_job_lookup_by_id_exact_substring_fuzzy(account: World) -> None:
+    by_id = queries.job_lookup(account.wh, "100")
+    assert [(r.workspace_id, r.match_kind.value) for r in by_id] == [("1", "id"), ("2", "id")]
+
+    exact = queries.job_lookup(account.wh, "NIGHTLY_SALES")
+    assert [(r.job_id, r.match_kind.value) for r in exact] == [
+        ("100", "exact"),
+        ("200", "substring"),
+    ]
+    assert exact[0].score == 1.0 and exact[1].score < 1.0
+
+    assert queries.job_lookup(account.wh, "sales_old") == []  # an old SCD2 name
+
+    partial = queries.job_lookup(account.wh, "nightly_sale")
+    assert [r.job_id for r in partial] == ["100", "200"]  # the shorter name matches more
+    assert partial[0].score > partial[1].score
+
+    typo = queries.job_lookup(account.wh, "nigthly_sales")
+    assert [(r.job_id, r.match_kind.value) for r in typo] == [("100", "fuzzy")]
+
+
+@pytest.mark.covers("job_lookup")
+def test_job_lookup_deleted_only_when_asked(account: World) -> None:
+    assert "400" not in {r.job_id for r in queries.job_lookup(account.wh, "sales")}
+    with_deleted = queries.job_lookup(account.wh, "old_nightly", include_deleted=True)
+    assert [(r.job_id, r.deleted) for r in with_deleted] == [("400", True)]
+
+
+@pytest.mark.covers("job_recent_runs")
+def test_recent_runs_slices_midnight_in_progress(account: World) -> None:
+    runs = queries.job_recent_runs(account.wh, JOB_100, now=NOW, limit=3)
+    assert [r.run_id for r in runs] == ["r4", "r3", "r2"]  # ws2's job 100 is not mixed in
+    r4, r3, r2 = runs
+    assert r4.in_progress and r4.result_state is None and r4.duration_seconds == 3600
+    assert r3.start_time == utc("2026-03-01 23:00") and r3.end_time == utc("2026-03-02 01:30")
+    assert r3.duration_seconds == 9000  # three slices summed
+    assert (r3.result_state, r3.termination_code, r3.repairs) == (
+        "FAILED",
+        "RUN_EXECUTION_ERROR",
+        0,
+    )
+    assert r2.failed and not r2.in_progress
+
+
+@pytest.mark.covers("job_recent_runs")
+def test_recent_runs_repaired_run(account: World) -> None:
+    (run,) = queries.job_recent_runs(account.wh, JobKey("1", "200"), now=NOW)
+    assert run.result_state == "SUCCEEDED"  # the last terminal row wins
+    assert run.repairs == 1
+    assert run.duration_seconds == 5400  # the 30 min gap before the repair is not counted
+
+
+@pytest.mark.covers("job_run_stats")
+def test_run_stats_rates_and_interpolated_percentiles(account: World) -> None:
+    s = queries.job_run_stats(account.wh, JOB_100, now=NOW)
+    assert (s.runs_7d, s.successes_7d, s.failures_7d) == (3, 1, 2)
+    assert s.success_rate_7d == pytest.approx(1 / 3)
+    assert (s.runs_30d, s.successes_30d, s.success_rate_30d) == (4, 2, 0.5)
+    # Successful durations 1800 and 3600: percentile() interpolates (a discrete quantile
+    # would say 1800).
+    assert s.p50_seconds == pytest.approx(2700)
+    assert s.p90_seconds == pytest.approx(3420)
+    assert s.last_success_time == utc("2026-03-01 02:00")
+
+
+@pytest.mark.covers("job_run_stats")
+def test_run_stats_of_a_job_without_runs(account: World) -> None:
+    s = queries.job_run_stats(account.wh, JobKey("2", "999"), now=NOW)
+    assert (s.runs_30d, s.success_rate_7d, s.p90_seconds) == (0, None, None)
+
+
+@pytest.mark.covers("job_duration_trend")
+def test_duration_trend_by_end_day(account: World) -> None:
+    points = queries.job_duration_trend(account.wh, JOB_100, now=NOW, days=3)
+    got = [(str(p.day), p.runs, p.failures, p.median_seconds, p.max_seconds) for p in points]
+    # r3 started Mar 1 but ended Mar 2: it belongs to Mar 2. r4 is unfinished.
+    assert got == [("2026-03-01", 2, 1, 2700.0, 3600), ("2026-03-02", 1, 1, 9000.0, 9000)]
+
+
+@pytest.mark.covers("runs_in_progress")
+def test_runs_in_progress(account: World) -> None:
+    rows = queries.runs_in_progress(account.wh, now=NOW)
+    assert [(r.workspace_id, r.job_id, r.run_id) for r in rows] == [("1", "100", "r4")]
+    (r4,) = rows
+    assert r4.elapsed_seconds == 3600
+    assert r4.p90_seconds == pytest.approx(3420)
+    assert r4.over_p90 is True
+    assert r4.name == "nightly_sales"
+    # At 08:30 r4's first slice had not landed; r3 had already finished.
+    assert queries.runs_in_progress(account.wh, now=utc("2026-03-02 08:30")) == []
+
+
+@pytest.mark.covers("sla_inputs")
+def test_sla_inputs_per_day(account: World) -> None:
+    rows = [r for r in queries.sla_inputs(account.wh, now=NOW, days=2) if r.job_id == "100"]
+    got = [
+        (r.workspace_id, str(r.day), r.first_success_end_time, r.latest_start_time,
+         r.runs_started, r.runs_finished, r.failures)
+        for r in rows
+    ]  # fmt: skip
+    assert got == [
+        ("1", "2026-03-01", utc("2026-03-01 02:00"), utc("2026-03-01 23:00"), 3, 2, 1),
+        ("1", "2026-03-02", None, utc("2026-03-02 08:00"), 1, 1, 1),
+        ("2", "2026-03-02", None, utc("2026-03-02 04:00"), 1, 1, 1),
+    ]
+    assert "400" not in {r.job_id for r in queries.sla_inputs(account.wh, now=NOW, days=2)}
