@@ -251,17 +251,15 @@ class SlackSandbox:
         started = outcome["started"]
         hook_id = outcome["hook_id"]
         with state.lock:
-            baseline = outcome["activity_at_ack"]
             acked_message = any(
                 m.source == "ack" and float(m.ts) >= started
                 for m in state.ephemerals + state.top_level(channel)
             )
         if outcome["status"] == "ok":
-            # The app answers after its ack: wait for its first call, then for quiet.
+            # The app answers after its ack: wait for its first visible act, then for quiet.
             if not acked_message:
-                self.wait_until(
-                    lambda: len(state.calls) + len(state.hook_posts) > baseline, timeout
-                )
+                baseline = outcome["activity_before"]
+                self.wait_until(lambda: state.visible_activity() > baseline, timeout)
             self._settle(settle, timeout)
         with state.lock:
             shown_eph = [m for m in state.ephemerals_for(user, channel) if float(m.ts) >= started]

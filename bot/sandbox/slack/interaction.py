@@ -89,10 +89,13 @@ class Interactions:
             "trigger_id": server.triggers.issue(state.now()),
         }
         body = urlencode(fields)
+        # Counted before delivery: the app may answer through response_url before its ack
+        # reaches us, so "what happened since" must start here.
+        activity_before = state.visible_activity()
         ack = await server.deliverer.send("slash_commands", body, fields)
         if ack.status == "ok":
             self._show_ack(ack, hook)
-        outcome = self._outcome(ack, user.id, started, hook)
+        outcome = self._outcome(ack, user.id, started, hook, activity_before)
         if server.faults.take("redeliver"):
             again = await server.deliverer.send("slash_commands", body, fields, retry=1)
             outcome["redelivery"] = again.to_dict()
@@ -174,8 +177,9 @@ class Interactions:
         else:
             payload["message"] = msg.to_api(ws.team_id)
         body = "payload=" + quote(json.dumps(payload))
+        activity_before = state.visible_activity()
         ack = await server.deliverer.send("interactive", body, payload)
-        outcome = self._outcome(ack, user.id, started, hook)
+        outcome = self._outcome(ack, user.id, started, hook, activity_before)
         if server.faults.take("redeliver"):
             again = await server.deliverer.send("interactive", body, payload, retry=1)
             outcome["redelivery"] = again.to_dict()
@@ -200,13 +204,10 @@ class Interactions:
         except ResponseError as e:
             ack.status, ack.detail = "error", e.text
 
-    def _outcome(self, ack: Ack, user_id: str, started: float, hook: Hook) -> dict[str, Any]:
+    def _outcome(
+        self, ack: Ack, user_id: str, started: float, hook: Hook, activity_before: int
+    ) -> dict[str, Any]:
         request_id = uuid.uuid4().hex[:12]
-        state = self.server.state
-        with state.lock:
-            # Counted on the loop right after the ack, before any later call can land, so a
-            # driver can tell "the app answered after its ack" without racing it.
-            activity = len(state.calls) + len(state.hook_posts)
         self.server.state.emit(
             "command_result",
             {
@@ -228,5 +229,5 @@ class Interactions:
             "transport": ack.transport,
             "started": started,
             "hook_id": hook.id,
-            "activity_at_ack": activity,
+            "activity_before": activity_before,
         }

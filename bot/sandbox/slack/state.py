@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.sandbox.slack.workspace import Channel, Workspace
 
+VISIBLE_METHODS = ("chat.", "views.", "reactions.")
 Listener = Callable[[str, dict[str, Any], str | None], None]
 
 
@@ -166,6 +167,12 @@ class State:
         with self.changed:
             self.version += 1
             self.changed.notify_all()
+
+    def visible_activity(self) -> int:
+        """How many things an app did that people can see (posts, edits, response_urls)."""
+        with self.lock:
+            seen = sum(1 for c in self.calls if c.method.startswith(VISIBLE_METHODS))
+            return seen + len(self.hook_posts)
 
     def record_call(self, call: ApiCall) -> None:
         with self.lock:
