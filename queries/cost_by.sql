@@ -80,7 +80,8 @@ SELECT
     WHEN :group_by = 'workspace' THEN coalesce(max(workspace_name), group_key)
     ELSE group_key
   END AS label,
-  CASE WHEN :group_by = 'job' THEN max(workspace_id) END AS workspace_id,
+  CASE WHEN :group_by = 'job' AND group_key IS NOT NULL THEN max(workspace_id) END
+    AS workspace_id,
   CASE WHEN :group_by = 'job' THEN max(job_id) END AS job_id,
   coalesce(sum(cost) FILTER (WHERE current_window), 0) AS cost,
   coalesce(sum(cost) FILTER (WHERE NOT current_window), 0) AS prev_cost,
