@@ -323,6 +323,17 @@ def test_command_answer_confirmed_click_and_live_update(stack: Stack, browser) -
     page.locator("#thread .msg", has_text="acknowledged nightly_sales").wait_for()
     assert page.locator("#thread .msg i", has_text="nightly_sales").count() == 1
 
+    # Replying in the thread: plain text is posted there; slash commands are refused, as in Slack.
+    page.locator("#thread-input").fill("/jobs failing")
+    page.locator("#thread-input").press("Enter")
+    assert (
+        page.locator("#thread-note").text_content() == "/jobs is not supported in threads. Sorry!"
+    )
+    page.locator("#thread-input").fill("On it, the *upstream* table is back.")
+    page.locator("#thread-input").press("Enter")
+    page.locator("#thread .msg", has_text="On it, the upstream table is back.").wait_for()
+    page.locator(f'#messages .msg[data-id="{msg_id}"] .replies', has_text="2 replies").wait_for()
+
     assert page.evaluate("window.__noReload") is True
     page.mouse.move(600, 790)  # no hover highlight in the picture
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
