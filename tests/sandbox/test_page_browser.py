@@ -1,7 +1,7 @@
 """The sandbox web page, end to end, in Debian's Chromium.
 
-Real parts only: the SandboxServer, a real Bolt app in HTTP mode (Bolt's WSGI adapter on a
-stdlib server) that talks back through the real slack_sdk WebClient, and the page driven by
+Real parts only: the SandboxServer, a real Bolt app in HTTP mode (served by the bot's own
+BoltHttpServer) that talks back through the real slack_sdk WebClient, and the page driven by
 Playwright. A person types `/jobs failing`, sees the answer arrive live, confirms a button,
 and sees the message change in place. The run also saves docs/sandbox.png for the README.
 """
@@ -9,20 +9,17 @@ and sees the message change in place. The run also saves docs/sandbox.png for th
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
 from bot.sandbox.slack.server import SandboxServer
+from bot.slack.http_server import BoltHttpServer
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -188,15 +185,6 @@ def build_app(sandbox: SandboxServer, clicks: list[str]) -> App:
     return app
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 class Stack:
     def __init__(self) -> None:
         self.sandbox = SandboxServer()
@@ -207,24 +195,14 @@ class Stack:
 def stack() -> Iterator[Stack]:
     """The sandbox with a Bolt app behind it, both on free loopback ports."""
     st = Stack()
-    sandbox = st.sandbox
-    sandbox.start()
-    httpd = make_server(
-        "127.0.0.1",
-        0,
-        SlackRequestHandler(build_app(sandbox, st.clicks)),
-        server_class=_ThreadingWSGIServer,
-        handler_class=_Quiet,
-    )
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    sandbox.app_request_url = f"http://127.0.0.1:{httpd.server_address[1]}/slack/events"
+    st.sandbox.start()
+    http = BoltHttpServer(build_app(st.sandbox, st.clicks))
+    st.sandbox.app_request_url = http.start()
     try:
         yield st
     finally:
-        httpd.shutdown()
-        httpd.server_close()
-        sandbox.stop()
+        http.stop()
+        st.sandbox.stop()
 
 
 @pytest.fixture(scope="module")
