@@ -1,0 +1,302 @@
+"""The use case "answer a /jobs command": a parsed request in, a rendered `Answer` out, with the
+result cache in front of the warehouse and every failure turned into a readable message.
+
+No Slack here: the Bolt listeners (and `jobs-bot ask`) call `answer_text` / `answer` and send
+`Answer.payload()` wherever they like.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot import actions
+from bot.blockkit_limits import RenderError
+from bot.clock import Clock, as_utc
+from bot.config import Config
+from bot.errors import UserError
+from bot.render import Renderer
+from bot.service import cost, failing, jobs, sla
+from bot.service.answer import Answer, Reader, ResultCache, new_error_id
+from bot.service.common import BILLING_LAG, SYSTEM_TABLES_LAG
+from bot.slack.parsing import (
+    COMMANDS,
+    WINDOW_EXAMPLES,
+    AlertsRequest,
+    AnomaliesRequest,
+    CostRequest,
+    FailingRequest,
+    HelpRequest,
+    MuteRequest,
+    ParseError,
+    Request,
+    RunningRequest,
+    SlaRequest,
+    StatusRequest,
+    UnmuteRequest,
+    Window,
+    parse_command,
+)
+from bot.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+IDS = {
+    "rerun": actions.JOBS_RERUN,
+    "pick_job": actions.JOBS_PICK_JOB,
+    "open_run": actions.JOBS_OPEN_RUN,
+    "open_job": actions.JOBS_OPEN_JOB,
+    "expected": actions.JOBS_FEEDBACK_EXPECTED,
+    "not_anomaly": actions.JOBS_FEEDBACK_NOT_ANOMALY,
+}
+
+
+class CommandService:
+    """Answers /jobs commands from the warehouse, the config and the injected clock."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        config: Config,
+        clock: Clock,
+        *,
+        renderer: Renderer | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.reader = Reader(warehouse)
+        self.renderer = renderer or Renderer(
+            tz=config.timezone, currency=config.cost.currency, clock=clock
+        )
+        self.cache = ResultCache(config.warehouse.cache_ttl_seconds)
+
+    # -- entry points ---------------------------------------------------------------------
+
+    def answer_text(self, text: str, *, user_id: str, channel_id: str | None = None) -> Answer:
+        """Parse what followed `/jobs` and answer it; bad text gets help with "did you mean"."""
+        now = self.clock.now()
+        body = (text or "").strip()
+        command = self.config.slack.command
+        # `jobs-bot ask "/jobs failing"` passes the command word too; Slack never does.
+        if body == command or body.startswith(command + " "):
+            body = body[len(command) :].strip()
+        try:
+            request = parse_command(body, now=now, tz=self.config.timezone)
+        except ParseError as e:
+            problem = e.message
+            return self._guarded(lambda: self._help(now, problem=problem))
+        return self.answer(request, user_id=user_id, channel_id=channel_id)
+
+    def answer(self, request: Request, *, user_id: str, channel_id: str | None = None) -> Answer:
+        """Answer a parsed request. Never raises for a person to see a traceback: known
+        failures become their message, unknown ones an error id that is also logged."""
+        now = self.clock.now()
+        key = cache_key(request, now, self.cache.ttl)
+        if key is not None:
+            cached = self.cache.get(key, now)
+            if cached is not None:
+                return cached
+        answer = self._guarded(lambda: self._compute(request, now), key)
+        if key is not None and answer.cache_key is not None:
+            self.cache.put(key, now, answer)
+        return answer
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    def _guarded(self, compute: Callable[[], Answer], key: str | None = None) -> Answer:
+        try:
+            answer = compute()
+        except UserError as e:
+            return self._error(str(e))
+        except Exception:
+            error_id = new_error_id()
+            log.exception("answering a /jobs command failed (error id %s)", error_id)
+            return self._error(
+                "Something went wrong on my side while answering. The operator can find the "
+                f"details in the bot's log under error id `{error_id}`.",
+                error_id=error_id,
+            )
+        return Answer(answer.text, answer.blocks, answer.data_as_of, key)
+
+    def _compute(self, request: Request, now: datetime) -> Answer:
+        match request:
+            case HelpRequest(topic=topic):
+                return self._help(now, topic=topic)
+            case FailingRequest(window=window):
+                data = failing.failing_view(self.reader, self.config, window, now)
+                data["window_phrase"] = window_phrase(window)
+                data["window_title"] = window_title(window)
+                return self._render("failing.json.j2", data, now)
+            case StatusRequest(job=ref):
+                return self._status(ref, now)
+            case RunningRequest():
+                return self._render(
+                    "running.json.j2", jobs.running_view(self.reader, self.config, now), now
+                )
+            case SlaRequest(job=ref):
+                return self._sla(ref, now)
+            case CostRequest(window=window, group_by=group):
+                data = cost.cost_view(self.reader, self.config, window, group, now)
+                data["window_phrase"] = window_phrase(window)
+                data["window_title"] = window_title(window)
+                # Billing is hours behind the runs: say how far it has caught up.
+                billed = data["billed_until"]
+                return self._render("cost.json.j2", data, now, as_of=billed, lag=BILLING_LAG)
+            case AnomaliesRequest():
+                data = cost.anomalies_view(self.reader, self.config, now)
+                return self._render("anomalies.json.j2", data, now, lag=BILLING_LAG)
+            case AlertsRequest() | MuteRequest() | UnmuteRequest():
+                return self._not_yet(request, now)
+        raise AssertionError(f"unhandled request {request!r}")
+
+    def _status(self, ref: Any, now: datetime) -> Answer:
+        lookup = jobs.find_job(self.reader, ref)
+        if lookup.job is None:
+            data = jobs.match_view(self.config, ref, lookup)
+            return self._render("status_matches.json.j2", data, now)
+        data = jobs.status_view(self.reader, self.config, lookup.job, now)
+        rules = sla.rules_for_job(self.config, lookup.job)
+        data["slas"] = [sla.sla_entry(self.reader, self.config, r, lookup.job, now) for r in rules]
+        return self._render("status.json.j2", data, now)
+
+    def _sla(self, ref: Any, now: datetime) -> Answer:
+        target = None
+        if ref is not None:
+            lookup = jobs.find_job(self.reader, ref)
+            if lookup.job is None:
+                data = jobs.match_view(self.config, ref, lookup)
+                return self._render("status_matches.json.j2", data, now)
+            target = lookup.job
+        entries = []
+        for rule in self.config.slas:
+            for job in self._jobs_for_rule(rule, target):
+                entries.append(sla.sla_entry(self.reader, self.config, rule, job, now))
+        entries.sort(key=lambda e: (not e["bad"], e["name"]))
+        data = {
+            "entries": entries,
+            "count": len(entries),
+            "bad_count": sum(1 for e in entries if e["bad"]),
+            "job": target.get("name") if target else None,
+        }
+        return self._render("sla.json.j2", data, now)
+
+    def _jobs_for_rule(self, rule: Any, target: dict[str, Any] | None) -> list[Any]:
+        if target is not None:
+            matches = rule.job.matches(
+                target.get("name"), str(target.get("workspace_id")), str(target.get("job_id"))
+            )
+            return [target] if matches else []
+        if rule.job.job_id is not None:
+            rows = self.reader.rows(
+                "job_lookup", {"needle": rule.job.job_id, "include_deleted": False}
+            )
+        else:
+            rows = self.reader.rows(
+                "job_lookup", {"needle": rule.job.name, "include_deleted": False}
+            )
+        found = [
+            r
+            for r in rows
+            if rule.job.matches(r.get("name"), str(r.get("workspace_id")), str(r.get("job_id")))
+        ]
+        # A rule naming a job the account does not have is shown, not hidden: it is a config
+        # mistake worth seeing.
+        return found or [None]
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def _render(
+        self,
+        template: str,
+        data: dict[str, Any],
+        now: datetime,
+        *,
+        as_of: datetime | None = None,
+        lag: str = SYSTEM_TABLES_LAG,
+    ) -> Answer:
+        fresh = {"as_of": as_utc(as_of or now), "lag": lag}
+        message = self.renderer.render(template, **data, ids=IDS, fresh=fresh, now=now)
+        return Answer(message["text"], message.get("blocks", []), fresh["as_of"], None)
+
+    def _help(
+        self, now: datetime, *, topic: str | None = None, problem: str | None = None
+    ) -> Answer:
+        commands = [
+            {"name": c.name, "usage": c.usage, "example": c.example, "summary": c.summary}
+            for c in COMMANDS
+        ]
+        if topic is not None:
+            commands = [c for c in commands if c["name"] == topic] or commands
+        data = {
+            "commands": commands,
+            "problem": problem,
+            "windows": WINDOW_EXAMPLES,
+            "command": self.config.slack.command,
+        }
+        message = self.renderer.render("help.json.j2", **data)
+        return Answer(message["text"], message.get("blocks", []), None, None)
+
+    def _error(self, message: str, *, error_id: str | None = None) -> Answer:
+        try:
+            rendered = self.renderer.render("error.json.j2", message=message, error_id=error_id)
+        except (RenderError, Exception):  # the error answer must never fail in turn
+            log.exception("rendering the error answer failed")
+            return Answer(message, [], None, None)
+        return Answer(rendered["text"], rendered.get("blocks", []), None, None)
+
+    def _not_yet(self, request: Request, now: datetime) -> Answer:
+        what = {
+            AlertsRequest: "Open alerts, acknowledgements and snoozes",
+            MuteRequest: "Muting a job",
+            UnmuteRequest: "Unmuting a job",
+        }[type(request)]
+        message = self.renderer.render("notice.json.j2", what=what)
+        return Answer(message["text"], message.get("blocks", []), None, None)
+
+
+def window_phrase(window: Window) -> str:
+    if window.label in ("today", "yesterday"):
+        return window.label
+    return f"in the last {window.label}"
+
+
+def window_title(window: Window) -> str:
+    if window.label in ("today", "yesterday"):
+        return window.label.capitalize()
+    return f"last {window.label}"
+
+
+def cache_key(request: Request, now: datetime, ttl: float) -> str | None:
+    """The normalised request plus a time bucket, or None for answers that are not cached.
+
+    Windows are keyed by their label ("24h"), not their instants, so the same question a few
+    seconds later hits; job names by their folded text. The bucket makes the key itself
+    expire, in addition to the cache's own age check.
+    """
+    if isinstance(request, HelpRequest | AlertsRequest | MuteRequest | UnmuteRequest):
+        return None
+    bucket = int(as_utc(now).timestamp() // ttl) if ttl > 0 else 0
+    match request:
+        case FailingRequest(window=w):
+            body = f"failing {w.label}"
+        case StatusRequest(job=ref):
+            body = f"status {_ref_key(ref)}"
+        case RunningRequest():
+            body = "running"
+        case SlaRequest(job=ref):
+            body = f"sla {_ref_key(ref) if ref else '*'}"
+        case CostRequest(window=w, group_by=g):
+            body = f"cost {w.label} by {g.kind}{':' + (g.tag_key or '') if g.kind == 'tag' else ''}"
+        case AnomaliesRequest():
+            body = "anomalies"
+        case _:
+            return None
+    return f"{body}@{bucket}"
+
+
+def _ref_key(ref: Any) -> str:
+    if ref.job_id is not None:
+        return f"{ref.workspace_id or '*'}/{ref.job_id}"
+    return " ".join(ref.text.lower().split())
