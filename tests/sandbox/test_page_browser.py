@@ -371,3 +371,31 @@ def test_overflow_menu_and_url_button(stack: Stack, browser) -> None:
     page.wait_for_function("() => !document.querySelector('button[data-action-id=open].busy')")
     assert stack.clicks == ["more:mute", "open"]
     context.close()
+
+
+def test_stream_reconnects_after_the_sandbox_restarts(browser) -> None:
+    first = SandboxServer()
+    first.start()
+    port = first.port
+    context = browser.new_context(locale="en-US", timezone_id="UTC")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{first.base_url}/?channel=C02ALERTS")
+        page.wait_for_selector("#live.on")
+        page.evaluate("window.__noReload = true")
+        first.stop()
+        page.wait_for_selector("#live.off")
+        assert "reconnecting" in page.locator("#live").text_content()
+        second = SandboxServer(port=port)
+        second.start()
+        try:
+            page.wait_for_selector("#live.on")
+            client = WebClient(token=second.state.ws.bot.bot_token, base_url=second.api_url)
+            client.chat_postMessage(channel="C02ALERTS", text="back *online*")
+            page.locator("#messages .msg b", has_text="online").wait_for()
+            assert page.evaluate("window.__noReload") is True
+        finally:
+            second.stop()
+    finally:
+        context.close()

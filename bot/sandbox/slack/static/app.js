@@ -292,8 +292,9 @@
       live.className = "live off";
       if (es.readyState === EventSource.CLOSED && S.stream === es) {
         // The browser gives up on some failures (e.g. a non-200 answer); keep trying.
-        S.retry = Math.min(S.retry + 1, 6);
-        setTimeout(() => { if (S.stream === es) connect(); }, 500 * 2 ** S.retry);
+        // A local sandbox restarts in seconds, so the backoff stays short.
+        S.retry = Math.min(S.retry + 1, 4);
+        setTimeout(() => { if (S.stream === es) connect(); }, 300 * 2 ** S.retry);
       }
     });
     const on = (type, fn) => es.addEventListener(type, (ev) => {
