@@ -1,0 +1,138 @@
+"""Fixtures for the service tests: a small generated demo account, hand-built system-table rows
+loaded through the real loader, and a warehouse wrapper that counts queries (the real DuckDB
+warehouse underneath, not a mock)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.config import Config, Workspace, load_config
+from bot.sandbox.demo_account import DemoStory, generate
+from bot.service import CommandService
+from bot.warehouse import Warehouse, open_warehouse
+from bot.warehouse.loader import load_dir
+
+END = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+WS = "1111111111111111"
+EVIL = "<!channel> *boom* <http://evil|click> &amp;"
+
+
+class CountingWarehouse:
+    """The real warehouse, with a count of queries run (and an optional failure switch)."""
+
+    def __init__(self, inner: Warehouse) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+        self.fail_with: Exception | None = None
+
+    def run(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        self.calls.append(name)
+        if self.fail_with is not None:
+            raise self.fail_with
+        return self.inner.run(name, params)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, DemoStory]:
+    path = str(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    story = generate(path, jobs=24, days=20, workspaces=2, seed=7, end=END)
+    return path, story
+
+
+def demo_config(story: DemoStory) -> Config:
+    """The built-in demo config with the account's workspaces, as `jobs-bot demo` runs it."""
+    workspaces = tuple(
+        Workspace(id=w.workspace_id, name=w.name, host=w.url) for w in story.workspaces
+    )
+    return load_config(None).model_copy(update={"workspaces": workspaces})
+
+
+@pytest.fixture
+def demo_service(demo: tuple[str, DemoStory]) -> Callable[..., CommandService]:
+    opened: list[Warehouse] = []
+
+    def make(at: datetime = END) -> CommandService:
+        wh = CountingWarehouse(open_warehouse(demo[0]))
+        opened.append(wh)
+        return CommandService(wh, demo_config(demo[1]), FixedClock(at))
+
+    yield make
+    for wh in opened:
+        wh.close()
+
+
+def job_row(job_id: str, name: str, *, owner: str | None = "ana.silva@example.com") -> dict:
+    return {
+        "workspace_id": WS,
+        "job_id": job_id,
+        "name": name,
+        "change_time": (END - timedelta(days=40)).isoformat(),
+        "run_as_user_name": owner,
+        "creator_user_name": owner,
+        "tags": {},
+    }
+
+
+def run_row(
+    job_id: str,
+    run_id: str,
+    *,
+    ended_ago: timedelta,
+    took: timedelta = timedelta(minutes=10),
+    state: str | None = "SUCCEEDED",
+    code: str | None = None,
+) -> dict:
+    end = END - ended_ago
+    return {
+        "workspace_id": WS,
+        "job_id": job_id,
+        "run_id": run_id,
+        "period_start_time": (end - took).isoformat(),
+        "period_end_time": end.isoformat(),
+        "result_state": state,
+        "termination_code": code or ("SUCCESS" if state == "SUCCEEDED" else None),
+    }
+
+
+def build_db(tmp_path: Path, jobs: list[dict], runs: list[dict]) -> str:
+    """A warehouse file holding exactly these jobs and runs, loaded by the real loader."""
+    folder = tmp_path / "tables"
+    folder.mkdir(exist_ok=True)
+    for table, rows in (
+        ("system.lakeflow.jobs", jobs),
+        ("system.lakeflow.job_run_timeline", runs),
+        (
+            "system.access.workspaces_latest",
+            [{"workspace_id": WS, "workspace_name": "prod", "workspace_url": "https://x.example"}],
+        ),
+    ):
+        with (folder / f"{table}.jsonl").open("w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row) + "\n")
+    db = str(tmp_path / "hand.duckdb")
+    load_dir(folder, db)
+    return db
+
+
+@pytest.fixture
+def hand_service(tmp_path: Path) -> Callable[..., tuple[CommandService, CountingWarehouse]]:
+    opened: list[Warehouse] = []
+
+    def make(jobs: list[dict], runs: list[dict]) -> tuple[CommandService, CountingWarehouse]:
+        wh = CountingWarehouse(open_warehouse(build_db(tmp_path, jobs, runs)))
+        opened.append(wh)
+        return CommandService(wh, load_config(None), FixedClock(END)), wh
+
+    yield make
+    for wh in opened:
+        wh.close()
