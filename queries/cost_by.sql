@@ -96,5 +96,10 @@ SELECT
   coalesce(min(currency_code), 'USD') AS currency_code
 FROM keyed
 GROUP BY group_key
+-- A row_number filter rather than LIMIT :limit: parameter markers are documented for
+-- expressions, and LIMIT only takes markers from DBR 18 on.
+QUALIFY row_number() OVER (
+  ORDER BY coalesce(sum(cost) FILTER (WHERE current_window), 0) DESC,
+    coalesce(sum(cost) FILTER (WHERE NOT current_window), 0) DESC, group_key
+) <= :limit
 ORDER BY cost DESC, prev_cost DESC, group_key
-LIMIT :limit

@@ -38,5 +38,7 @@ WHERE workspace_id = :workspace_id
   AND period_end_time <= :now
   AND period_start_time >= :now - INTERVAL 90 DAYS
 GROUP BY run_id
+-- A row_number filter rather than LIMIT :limit: parameter markers are documented for
+-- expressions, and LIMIT only takes markers from DBR 18 on.
+QUALIFY row_number() OVER (ORDER BY min(period_start_time) DESC, run_id DESC) <= :limit
 ORDER BY start_time DESC, run_id DESC
-LIMIT :limit
