@@ -141,6 +141,7 @@ class CommandService:
                 data = cost.cost_view(self.reader, self.config, window, group, now)
                 data["window_phrase"] = window_phrase(window)
                 data["window_title"] = window_title(window)
+                data["prev_phrase"] = previous_phrase(window)
                 # Billing is hours behind the runs: say how far it has caught up.
                 billed = data["billed_until"]
                 return self._render("cost.json.j2", data, now, as_of=billed, lag=BILLING_LAG)
@@ -260,6 +261,15 @@ def window_phrase(window: Window) -> str:
     if window.label in ("today", "yesterday"):
         return window.label
     return f"in the last {window.label}"
+
+
+def previous_phrase(window: Window) -> str:
+    """What the comparison window is: cost compares with the same length of time just before."""
+    if window.label == "yesterday":
+        return "the day before"
+    if window.label == "today":
+        return "the same number of hours before midnight"
+    return f"the previous {window.label}"
 
 
 def window_title(window: Window) -> str:

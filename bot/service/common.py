@@ -37,8 +37,10 @@ def workspace_label(config: Config, workspace_id: Any, name: str | None = None) 
 
 
 def run_url(host: str | None, job_id: Any, run_id: Any) -> str | None:
-    # The format is inferred (reference/databricks.md §workspaces); the Jobs API's run_page_url
-    # is preferred when we have it, which the real-time Jobs API path will supply.
+    # The format is inferred (reference/databricks.md §workspaces); a third-party write-up
+    # builds run links the same way, no Databricks page states it. The Jobs API's run_page_url
+    # is preferred when we have it, which the real-time Jobs API path will supply. A legacy
+    # regional host would also need `?o=<workspace_id>`; per-workspace hosts do not.
     if not host or job_id is None or run_id is None:
         return None
     return f"{host}/jobs/{job_id}/runs/{run_id}"

@@ -246,6 +246,7 @@ def _cost() -> dict[str, Any]:
         "window": "7d",
         "window_phrase": "in the last 7d",
         "window_title": "last 7d",
+        "prev_phrase": "the previous 7d",
         "group": "job",
         "total": 5633.33,
         "prev_total": 5834.41,
