@@ -300,7 +300,7 @@ def test_server_errors_slow_answers_and_dropped_connections(sb: SlackSandbox):
     sb.faults.drop("auth.test", times=1)
     # slack_sdk's default ConnectionErrorRetryHandler retries once after a dropped connection.
     assert sb.client().auth_test()["ok"]
-    assert [c.response.get("dropped") for c in sb.calls_to("auth.test")][-2:] == [True, None]
+    assert sum(bool(c.response.get("dropped")) for c in sb.calls_to("auth.test")) == 1
     sb.faults.drop("auth.test", times=1)
     with pytest.raises(Exception):  # noqa: B017 - urllib surfaces a reset as several types
         sb.client(retry_handlers=[]).auth_test()

@@ -1,0 +1,98 @@
+"""`jobs-bot demo` end to end: start it, use the page API, stop it with Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from slack_sdk import WebClient
+
+from bot.sandbox.demo import build
+from bot.sandbox.standin_app import build_app as standin_build_app
+
+
+def test_demo_serves_a_working_slack_and_stops_on_ctrl_c():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        lines = []
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            found = re.search(r"Open (http://127\.0\.0\.1:\d+)/", line)
+            url = found.group(1) if found else None
+        assert url, f"no URL printed: {lines} {proc.stderr.read() if proc.poll() else ''}"
+
+        def post(path: str, body: dict) -> dict:
+            req = urllib.request.Request(
+                url + path, json.dumps(body).encode(), {"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read())
+
+        out = post(
+            "/sandbox/api/command",
+            {"user": "U01ALICE", "channel": "C02ALERTS", "text": "/jobs help"},
+        )
+        assert out["status"] == "ok"
+        # The bot (real or stand-in) answers in the ack or through response_url: wait for it.
+        answer = []
+        until = time.monotonic() + 15
+        while not answer and time.monotonic() < until:
+            page = url + "/sandbox/api/messages?channel=C02ALERTS&user=U01ALICE"
+            with urllib.request.urlopen(page, timeout=10) as resp:
+                answer = json.loads(resp.read())["messages"]
+            time.sleep(0.1)
+        assert answer and answer[0]["ephemeral"] and "/jobs" in json.dumps(answer[0])
+        with urllib.request.urlopen(url + "/", timeout=10) as resp:
+            assert resp.status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            rc = proc.wait(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert rc == 0
+    assert "Stopping" in proc.stdout.read()
+
+
+def test_factory_gets_db_and_config_only_when_it_asks():
+    client = WebClient(token="xoxb-x", base_url="http://127.0.0.1:9/api/")
+    got = {}
+
+    def wants_db(client, signing_secret, db=None):
+        got.update(db=db)
+        return "app"
+
+    assert build(wants_db, client, "s", db="x.duckdb", config=None) == "app"
+    assert got == {"db": "x.duckdb"}
+    assert "db" not in __import__("inspect").signature(standin_build_app).parameters
+
+
+def test_standin_app_echoes_and_its_button_updates_the_message(sb, serve):
+    serve(standin_build_app(sb.client(), sb.signing_secret))
+    helped = sb.command("/jobs help")
+    assert "/jobs help" in helped.ack_body and helped.ack_message.ephemeral
+    seen = sb.command("/jobs show <me>", user="U02BOB")
+    (alert,) = seen.messages
+    assert alert.text == "You asked: show &lt;me&gt;"  # user text escaped for mrkdwn
+    done = sb.click(alert, "standin_done", user="U03CAROL")
+    assert (
+        done.original is not None
+        and "marked done by <@U03CAROL>" in done.original.blocks[0]["text"]["text"]
+    )
+    assert [m.ts for m in sb.messages("C02ALERTS")] == [alert.ts]  # updated in place
