@@ -75,6 +75,9 @@ def register(app: App, deps: AppDeps) -> None:
     app.command(deps.command)(_on_command(deps))
     app.action(actions.JOBS_SHARE)(_on_share(deps))
     app.action(actions.JOBS_RERUN)(_on_rerun)
+    app.action(actions.JOBS_PICK_JOB)(_on_pick_job(deps))
+    app.action(actions.JOBS_FEEDBACK_EXPECTED)(_on_feedback)
+    app.action(actions.JOBS_FEEDBACK_NOT_ANOMALY)(_on_feedback)
     app.action(actions.JOBS_OPEN_RUN)(_ack_only)
     app.action(actions.JOBS_OPEN_JOB)(_ack_only)
     app.error(_on_error)
@@ -210,6 +213,38 @@ def _on_rerun(ack, action: dict[str, Any], respond) -> None:  # noqa: ANN001
     respond(
         text=":construction: Rerun from Slack needs the Jobs API connection, which is not set up "
         "yet. Open the run in Databricks to repair it.",
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def _on_pick_job(deps: AppDeps) -> Callable[..., None]:
+    """ "Show status" on a "did you mean" list: the chosen job's status replaces the list."""
+
+    def on_pick_job(ack, body: dict[str, Any], action: dict[str, Any], respond) -> None:  # noqa: ANN001
+        ack()
+        value = actions.decode(action.get("value"), actions.JOBS_PICK_JOB)
+        # workspace_id/job_id is unambiguous even when job ids repeat across workspaces.
+        text = f"status {value.workspace_id}/{value.job_id}"
+        channel_id = (body.get("channel") or {}).get("id")
+        answer = deps.service.answer_text(text, user_id=body["user"]["id"], channel_id=channel_id)
+        message = with_share_button(answer, text)
+        respond(
+            text=message["text"],
+            blocks=message["blocks"],
+            response_type="ephemeral",
+            replace_original=True,
+        )
+
+    return on_pick_job
+
+
+def _on_feedback(ack, respond) -> None:  # noqa: ANN001
+    ack()
+    # Feedback is stored with the alert state, which arrives with the alerts feature.
+    respond(
+        text=":construction: Thanks. Anomaly feedback is not stored yet: it arrives with the "
+        "alerts feature. Until then this answer does not change future anomaly lists.",
         response_type="ephemeral",
         replace_original=False,
     )

@@ -1,0 +1,143 @@
+"""The end-to-end stack: a small demo account generated once per session at a fixed end time,
+the real CommandService on it, the real Bolt app served over HTTP, and the local Slack sandbox
+sending it signed requests. Warehouse wrappers here delegate to the real DuckDB warehouse; they
+only add delay or failure, the way a cold or dropped SQL warehouse would."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.config import Config, Workspace, load_config
+from bot.sandbox.demo_account import DemoStory, generate
+from bot.sandbox.slack.driver import SlackSandbox
+from bot.service import CommandService
+from bot.slack.app import build_app
+from bot.slack.http_server import BoltHttpServer
+from bot.warehouse import Warehouse, open_warehouse
+
+END = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Demo:
+    path: str
+    story: DemoStory
+
+
+class SlowWarehouse:
+    """The real warehouse, `delay` seconds slower per query."""
+
+    def __init__(self, inner: Warehouse, delay: float) -> None:
+        self.inner = inner
+        self.delay = delay
+
+    def run(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        time.sleep(self.delay)
+        return self.inner.run(name, params)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class FlakyWarehouse:
+    """The real warehouse, failing like a dropped connection while `broken` is set."""
+
+    def __init__(self, inner: Warehouse) -> None:
+        self.inner = inner
+        self.broken = False
+
+    def run(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        if self.broken:
+            raise ConnectionResetError(
+                "[Errno 104] Connection reset by peer (token dapi-secret-e2e)"
+            )
+        return self.inner.run(name, params)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    path = str(tmp_path_factory.mktemp("e2e") / "demo.duckdb")
+    story = generate(path, jobs=24, days=20, workspaces=2, seed=7, end=END)
+    return Demo(path, story)
+
+
+def demo_config(story: DemoStory, **cost: Any) -> Config:
+    """The built-in demo config with the account's workspaces (as `jobs-bot demo` runs it)."""
+    cfg = load_config(None)
+    workspaces = tuple(
+        Workspace(id=w.workspace_id, name=w.name, host=w.url) for w in story.workspaces
+    )
+    update: dict[str, Any] = {"workspaces": workspaces}
+    if cost:
+        update["cost"] = cfg.cost.model_copy(update=cost)
+    return cfg.model_copy(update=update)
+
+
+class Stack:
+    """A sandbox with the real jobs-bot Bolt app behind it over HTTP."""
+
+    def __init__(self, sb: SlackSandbox, service: CommandService, server: BoltHttpServer) -> None:
+        self.sb = sb
+        self.service = service
+        self.server = server
+
+
+@pytest.fixture
+def make_stack(demo: Demo) -> Iterator[Callable[..., Stack]]:
+    """Build a stack; `wrap` puts a wrapper around the real warehouse, `config` replaces the
+    demo config."""
+    made: list[tuple[SlackSandbox, BoltHttpServer, Warehouse]] = []
+
+    def make(
+        wrap: Callable[[Warehouse], Warehouse] | None = None,
+        *,
+        config: Config | None = None,
+        working_after: float = 1.5,
+    ) -> Stack:
+        warehouse = open_warehouse(demo.path)
+        if wrap is not None:
+            warehouse = wrap(warehouse)
+        sb = SlackSandbox(signing_secret="e2e-signing-secret")
+        sb.start()
+        service = CommandService(warehouse, config or demo_config(demo.story), FixedClock(END))
+        app = build_app(
+            sb.client(), sb.signing_secret, service=service, working_after=working_after
+        )
+        server = BoltHttpServer(app)
+        sb.app_request_url = server.start()
+        made.append((sb, server, warehouse))
+        return Stack(sb, service, server)
+
+    yield make
+    for sb, server, warehouse in made:
+        server.stop()
+        sb.stop()
+        warehouse.close()
+
+
+@pytest.fixture(scope="module")
+def stack(demo: Demo) -> Iterator[Stack]:
+    """One shared stack for the read-only command tests (each test uses its own user or
+    channel where it matters)."""
+    warehouse = open_warehouse(demo.path)
+    sb = SlackSandbox(signing_secret="e2e-signing-secret")
+    sb.start()
+    service = CommandService(warehouse, demo_config(demo.story), FixedClock(END))
+    server = BoltHttpServer(build_app(sb.client(), sb.signing_secret, service=service))
+    sb.app_request_url = server.start()
+    try:
+        yield Stack(sb, service, server)
+    finally:
+        server.stop()
+        sb.stop()
+        warehouse.close()
