@@ -1,108 +1,54 @@
-"""`jobs-bot demo`: the local Slack sandbox, a seeded warehouse and the bot, in one process.
-
-The bot comes from ONE factory, `build_app(client, signing_secret) -> slack_bolt.App`: the
-real one in `bot.slack.app` once it exists, else a small stand-in. The app gets the same
-wiring as production (a WebClient and a signing secret), pointed at the sandbox.
-"""
+"""`jobs-bot demo`: the local Slack sandbox, a seeded embedded warehouse and the real bot,
+wired exactly as in production (a WebClient with retries, a signing secret, HTTP mode), only
+pointed at the sandbox instead of slack.com."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import inspect
 import secrets
 import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from slack_sdk import WebClient
-
+from bot.clock import SystemClock
+from bot.config import Config, load_config
+from bot.config.sections import Workspace
 from bot.errors import UserError
 from bot.sandbox.slack.server import SandboxServer
+from bot.service import CommandService
+from bot.slack.app import build_app
 from bot.slack.http_server import BoltHttpServer
 from bot.slack.runner import web_client
+from bot.warehouse import make_warehouse
 
 
-def find_factory() -> tuple[Callable[..., Any], str]:
-    """The real app factory when it exists, else the stand-in (and which one it is)."""
-    # find_spec, not try/except ImportError: a broken real app must fail loudly, not fall back.
-    if importlib.util.find_spec("bot.slack.app") is not None:
-        module = importlib.import_module("bot.slack.app")
-        return module.build_app, "bot.slack.app"
-    from bot.sandbox.standin_app import build_app
+def seed_warehouse(seed: int, workdir: Path) -> tuple[str, tuple[Workspace, ...]]:
+    """A fresh demo account ending now; its file and its workspaces (for links)."""
+    from bot.sandbox.demo_account import generate
 
-    return build_app, "stand-in app (bot.slack.app not present yet)"
-
-
-def seed_warehouse(db: str | None, seed: int, workdir: Path) -> str | None:
-    """The warehouse file the bot reads: the given one, or a fresh demo account."""
-    if db is not None:
-        print(f"Warehouse: {db}")
-        return db
-    try:
-        demo_account = importlib.import_module("bot.sandbox.demo_account")
-    except ImportError:
-        demo_account = None
-    generate = getattr(demo_account, "generate", None)
-    if generate is None:
-        print("Warehouse: skipped (the demo account generator is not installed yet)")
-        return None
     path = str(workdir / "demo.duckdb")
     story = generate(path, seed=seed)
-    print(f"Warehouse: {path} (demo account, seed {seed})")
-    print(f"Story: {story_line(story)}")
-    return path
+    failing = ", ".join(f"{f.job.name} ({f.streak} in a row)" for f in story.failing[:3])
+    spike = story.cost_spike.job.name if story.cost_spike is not None else "none"
+    print(
+        f"Warehouse: demo account (seed {seed}), {story.jobs} jobs in "
+        f"{len(story.workspaces)} workspaces"
+    )
+    print(f"  failing now: {failing or 'nothing'}; cost spike today: {spike}")
+    # No Jobs API in the demo yet, so the workspaces are for links only.
+    workspaces = tuple(
+        Workspace(id=w.workspace_id, name=w.name, host=w.url, jobs_api=False)
+        for w in story.workspaces
+    )
+    return path, workspaces
 
 
-def story_line(story: Any) -> str:
-    summary = getattr(story, "summary", None)
-    if callable(summary):
-        summary = summary()
-    if isinstance(summary, str) and summary:
-        return summary.splitlines()[0]
-    return type(story).__name__
-
-
-def make_service(db_path: str | None, config: str | None) -> tuple[Any, str]:
-    """The real app's service over the embedded warehouse, and the slash command to serve."""
-    from bot.clock import SystemClock
-    from bot.config import load_config
-    from bot.service import CommandService
-    from bot.warehouse import make_warehouse
-
-    if db_path is None:
-        raise UserError("no warehouse to answer from: pass --db FILE")
+def demo_config(config: str | None, workspaces: tuple[Workspace, ...]) -> Config:
     cfg = load_config(config)  # None: the built-in demo config
-    service = CommandService(make_warehouse("embedded", db_path=db_path), cfg, SystemClock())
-    return service, cfg.slack.command
-
-
-def build(
-    factory: Callable[..., Any],
-    client: WebClient,
-    secret: str,
-    *,
-    db: str | None,
-    config: str | None,
-    sandbox: SandboxServer | None = None,
-) -> Any:
-    """Call the factory with the production wiring plus what its signature asks for."""
-    accepted = inspect.signature(factory).parameters
-    extra: dict[str, Any] = {}
-    if "service" in accepted:
-        extra["service"], command = make_service(db, config)
-        if "command" in accepted:
-            extra["command"] = command
-        if sandbox is not None:
-            sandbox.state.ws.commands = (command,)
-    for name, value in (("db", db), ("config", config)):
-        if name in accepted:
-            extra[name] = value
-    return factory(client, secret, **extra)
+    if workspaces and not cfg.workspaces:
+        cfg = cfg.model_copy(update={"workspaces": list(workspaces)})
+    return cfg
 
 
 def demo_command(*, port: int, db: str | None, config: str | None, seed: int) -> int:
@@ -117,14 +63,22 @@ def demo_command(*, port: int, db: str | None, config: str | None, seed: int) ->
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     workdir = Path(tempfile.mkdtemp(prefix="jobs-bot-demo-"))
     try:
-        db_path = seed_warehouse(db, seed, workdir)
-        factory, which = find_factory()
-        # The production client (retries on 429/5xx/resets), only its base_url differs.
+        if db is None:
+            db, workspaces = seed_warehouse(seed, workdir)
+        else:
+            if not Path(db).exists():
+                raise UserError(f"{db} does not exist: run `jobs-bot seed --db {db}` first")
+            print(f"Warehouse: {db}")
+            workspaces = ()
+        cfg = demo_config(config, workspaces)
+        service = CommandService(make_warehouse("embedded", db_path=db), cfg, SystemClock())
+        sandbox.state.ws.commands = (cfg.slack.command,)
+        # The production client (retries on 429/5xx/resets); only its base_url differs.
         client = web_client(sandbox.state.ws.bot.bot_token, base_url=sandbox.api_url)
-        app = build(factory, client, signing_secret, db=db_path, config=config, sandbox=sandbox)
+        app = build_app(client, signing_secret, service=service, command=cfg.slack.command)
         http = BoltHttpServer(app)
         sandbox.app_request_url = http.start()
-        print(f"Bot: {which}, listening on {sandbox.app_request_url}")
+        print(f"Bot: listening on {sandbox.app_request_url}")
         print(f"Open {base_url}/ in a browser and type /jobs help (Ctrl-C to stop)", flush=True)
         try:
             while not stop.wait(0.5):
