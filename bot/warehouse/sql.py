@@ -139,7 +139,7 @@ def _strip_comments(text: str) -> str:
 
 # --- Databricks SQL -> DuckDB -------------------------------------------------------------
 
-# Names whose values are timestamps: every TIMESTAMP/DATE column of the system tables, plus
+# Names whose values are timestamps: every TIMESTAMP column of the system tables, plus
 # our own convention for derived columns (they end in _time). Used to spot interval
 # arithmetic, since sqlglot does not know the column types of a CTE.
 _TS_SUFFIXES = ("_time",)
@@ -147,9 +147,7 @@ _TS_SUFFIXES = ("_time",)
 
 @cache
 def _timestamp_columns() -> frozenset[str]:
-    return frozenset(
-        c.name for t in schema.TABLES for c in t.columns if c.type in ("TIMESTAMP", "DATE")
-    )
+    return frozenset(c.name for t in schema.TABLES for c in t.columns if c.type == "TIMESTAMP")
 
 
 _TRUNC_UNITS = {
