@@ -73,11 +73,11 @@ def build_app(
 def register(app: App, deps: AppDeps) -> None:
     """Every listener of the app, in one place."""
     app.command(deps.command)(_on_command(deps))
-    app.action(actions.JOBS_SHARE)(_on_share(deps))
-    app.action(actions.JOBS_RERUN)(_on_rerun)
-    app.action(actions.JOBS_PICK_JOB)(_on_pick_job(deps))
-    app.action(actions.JOBS_FEEDBACK_EXPECTED)(_on_feedback)
-    app.action(actions.JOBS_FEEDBACK_NOT_ANOMALY)(_on_feedback)
+    app.action(actions.JOBS_SHARE)(_acked(_share_work(deps)))
+    app.action(actions.JOBS_RERUN)(_acked(_rerun_work))
+    app.action(actions.JOBS_PICK_JOB)(_acked(_pick_job_work(deps)))
+    app.action(actions.JOBS_FEEDBACK_EXPECTED)(_acked(_feedback_work))
+    app.action(actions.JOBS_FEEDBACK_NOT_ANOMALY)(_acked(_feedback_work))
     app.action(actions.JOBS_OPEN_RUN)(_ack_only)
     app.action(actions.JOBS_OPEN_JOB)(_ack_only)
     app.error(_on_error)
@@ -166,12 +166,32 @@ def with_share_button(answer: AnswerLike, command_text: str) -> dict[str, Any]:
 # --- buttons ---------------------------------------------------------------------------------
 
 
-def _on_share(deps: AppDeps) -> Callable[..., None]:
-    def on_share(ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond):  # noqa: ANN001
+ClickWork = Callable[[dict[str, Any], dict[str, Any], WebClient, Callable[..., Any]], None]
+
+
+def _acked(work: ClickWork) -> Callable[..., None]:
+    """A click listener that acks, then runs ``work(body, action, client, respond)``.
+
+    Errors are reported here instead of being raised to Bolt: when a listener raises right
+    after ack(), Bolt 1.30's thread runner resets the ack it already has and the HTTP request
+    can go unanswered (Slack shows the user a timeout and the error message never arrives).
+    """
+
+    def listener(ack, body: dict[str, Any], action: dict[str, Any], client, respond, logger):  # noqa: ANN001
         ack()
+        try:
+            work(body, action, client, respond)
+        except Exception as error:  # noqa: BLE001 - every failure is told to the user once
+            _report(error, body, respond, logger)
+
+    return listener
+
+
+def _share_work(deps: AppDeps) -> ClickWork:
+    def share(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond) -> None:  # noqa: ANN001
         value = actions.decode(action.get("value"), actions.JOBS_SHARE)
         user_id = body["user"]["id"]
-        channel_id = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+        channel_id = _channel_of(body)
         answer = deps.service.answer_text(
             value.command or "", user_id=user_id, channel_id=channel_id
         )
@@ -185,6 +205,7 @@ def _on_share(deps: AppDeps) -> Callable[..., None]:
             _post_visible(client, channel_id, answer.text, blocks)
         except SlackApiError as e:
             error = e.response.get("error")
+            # A private channel the bot is not in answers channel_not_found, not not_in_channel.
             if error in ("not_in_channel", "channel_not_found"):
                 raise UserError(
                     "I can't post in this channel. Invite me first: `/invite @jobs-bot`."
@@ -192,7 +213,11 @@ def _on_share(deps: AppDeps) -> Callable[..., None]:
             raise
         respond(delete_original=True)
 
-    return on_share
+    return share
+
+
+def _channel_of(body: dict[str, Any]) -> str:
+    return (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
 
 
 def _post_visible(client: WebClient, channel: str, text: str, blocks: list[dict]) -> None:
@@ -206,8 +231,7 @@ def _post_visible(client: WebClient, channel: str, text: str, blocks: list[dict]
         client.chat_postMessage(channel=channel, text=text, blocks=blocks)
 
 
-def _on_rerun(ack, action: dict[str, Any], respond) -> None:  # noqa: ANN001
-    ack()
+def _rerun_work(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond) -> None:  # noqa: ANN001
     actions.decode(action.get("value"), actions.JOBS_RERUN)
     # Reruns go through the Jobs API (repair), which jobs-bot does not talk to yet.
     respond(
@@ -218,16 +242,16 @@ def _on_rerun(ack, action: dict[str, Any], respond) -> None:  # noqa: ANN001
     )
 
 
-def _on_pick_job(deps: AppDeps) -> Callable[..., None]:
+def _pick_job_work(deps: AppDeps) -> ClickWork:
     """ "Show status" on a "did you mean" list: the chosen job's status replaces the list."""
 
-    def on_pick_job(ack, body: dict[str, Any], action: dict[str, Any], respond) -> None:  # noqa: ANN001
-        ack()
+    def pick(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond) -> None:  # noqa: ANN001
         value = actions.decode(action.get("value"), actions.JOBS_PICK_JOB)
         # workspace_id/job_id is unambiguous even when job ids repeat across workspaces.
         text = f"status {value.workspace_id}/{value.job_id}"
-        channel_id = (body.get("channel") or {}).get("id")
-        answer = deps.service.answer_text(text, user_id=body["user"]["id"], channel_id=channel_id)
+        answer = deps.service.answer_text(
+            text, user_id=body["user"]["id"], channel_id=_channel_of(body)
+        )
         message = with_share_button(answer, text)
         respond(
             text=message["text"],
@@ -236,11 +260,16 @@ def _on_pick_job(deps: AppDeps) -> Callable[..., None]:
             replace_original=True,
         )
 
-    return on_pick_job
+    return pick
 
 
-def _on_feedback(ack, respond) -> None:  # noqa: ANN001
-    ack()
+def _feedback_work(
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond,  # noqa: ANN001
+) -> None:
+    actions.decode(action.get("value"), action.get("action_id"))
     # Feedback is stored with the alert state, which arrives with the alerts feature.
     respond(
         text=":construction: Thanks. Anomaly feedback is not stored yet: it arrives with the "
@@ -258,6 +287,12 @@ def _ack_only(ack) -> None:  # noqa: ANN001 - URL buttons still send a click tha
 
 
 def _on_error(error: Exception, body: dict[str, Any], respond, logger) -> BoltResponse | None:  # noqa: ANN001
+    """Errors raised outside the listeners' own guard (middleware, Bolt itself)."""
+    _report(error, body, respond, logger)
+    return None
+
+
+def _report(error: Exception, body: dict[str, Any], respond, logger) -> None:  # noqa: ANN001
     """Known errors become a friendly ephemeral; unknown ones an error id, logged in full."""
     if isinstance(error, UserError):
         text = str(error)
@@ -266,12 +301,11 @@ def _on_error(error: Exception, body: dict[str, Any], respond, logger) -> BoltRe
         error_id = _new_error_id()
         logger.error("error %s: %s", error_id, error, exc_info=error)
         text = _unexpected_text(error_id)
-    if body.get("response_url"):
+    if body.get("response_url") or body.get("response_urls"):
         try:
             respond(**_problem_message(text), response_type="ephemeral", replace_original=False)
         except Exception:  # noqa: BLE001 - nothing more can be told to the user
             logger.exception("could not tell the user about the error")
-    return None
 
 
 def _problem_message(text: str) -> dict[str, Any]:

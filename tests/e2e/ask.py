@@ -35,6 +35,25 @@ class Shown:
         """Every string of the answer, for "does it say X" checks."""
         return json.dumps(self.payload, ensure_ascii=False)
 
+    @property
+    def rendered(self) -> str:
+        """What Slack renders: the fallback and every text object, not button values."""
+        out = [self.text]
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for key, child in node.items():
+                    if key == "text" and isinstance(child, str):
+                        out.append(child)
+                    elif key != "value":
+                        walk(child)
+            elif isinstance(node, list):
+                for child in node:
+                    walk(child)
+
+        walk(self.blocks)
+        return "\n".join(out)
+
     def items(self) -> list[dict[str, Any]]:
         """The list entries (failing jobs, SLAs, "did you mean" choices…) in order."""
         return [b for b in self.blocks if re.fullmatch(r"item-\d+", b.get("block_id", ""))]

@@ -17,6 +17,7 @@ from bot.clock import FixedClock
 from bot.config import Config, Workspace, load_config
 from bot.sandbox.demo_account import DemoStory, generate
 from bot.sandbox.slack.driver import SlackSandbox
+from bot.sandbox.slack.workspace import Workspace as SandboxWorkspace
 from bot.service import CommandService
 from bot.slack.app import build_app
 from bot.slack.http_server import BoltHttpServer
@@ -103,11 +104,12 @@ def make_stack(demo: Demo) -> Iterator[Callable[..., Stack]]:
         *,
         config: Config | None = None,
         working_after: float = 1.5,
+        workspace: SandboxWorkspace | None = None,
     ) -> Stack:
         warehouse = open_warehouse(demo.path)
         if wrap is not None:
             warehouse = wrap(warehouse)
-        sb = SlackSandbox(signing_secret="e2e-signing-secret")
+        sb = SlackSandbox(signing_secret="e2e-signing-secret", workspace=workspace)
         sb.start()
         service = CommandService(warehouse, config or demo_config(demo.story), FixedClock(END))
         app = build_app(
