@@ -66,7 +66,7 @@ def _plan(jobs: int, workspaces: list, w: Window, seed: int,
     rng = random.Random(f"{seed}/roles")
     plain = [j for j in specs if not j.well_known and not j.role and j.kind != "continuous"]
     rng.shuffle(plain)
-    n_streak = max(0, (jobs - len(C.WELL_KNOWN)) // 40)
+    n_streak = max(0, (jobs - len(C.WELL_KNOWN)) // 80)
     failing = [m for m in C.FAILURE_MODES if m.result_state in C.FAILURE_STATES]
     for j in plain[:n_streak]:
         m = rng.choice(failing)
@@ -104,7 +104,7 @@ def generate(
     with replacing_writer(db_path) as writer:
         static_rows(batch, wss)
         change = price_rows(batch, w)
-        all_purpose(clusters, batch, w, seed)
+        all_purpose(clusters, batch, w, seed, jobs)
         for i, job in enumerate(specs, start=1):
             job_rows(job, batch)
             out = simulate(job, w, batch)
@@ -129,13 +129,18 @@ def _story(seed, w, wss, specs, outcomes, clusters, change, corrections, rows) -
     def ref(j: JobSpec) -> S.JobRef:
         return S.JobRef(j.ws.id, j.job_id, j.name)
 
+    failing_specs = [
+        (j, o) for j, o in outcomes
+        if o.streak and o.last_mode is not None and o.last_failure is not None and not j.deleted
+    ]  # fmt: skip
+    # Well-known jobs first: they are the ones a demo talks about.
+    failing_specs.sort(key=lambda p: (not p[0].well_known, p[0].streak is None, -p[1].streak,
+                                      p[0].name, p[0].ws.index))  # fmt: skip
     failing = [
         S.FailingJob(ref(j), o.streak, o.last_mode.result_state, o.last_mode.termination_code,
                      o.last_mode.message, _dt(o.last_failure), j.streak is not None)
-        for j, o in outcomes
-        if o.streak and o.last_mode is not None and o.last_failure is not None and not j.deleted
+        for j, o in failing_specs
     ]  # fmt: skip
-    failing.sort(key=lambda f: (-f.designed, -f.streak, f.job.name, f.job.workspace_id))
     late = [
         S.LateJob(ref(j), _usual_end(j), tuple(_dt(w.start + d * DAY).date() for d in o.late_dates))
         for j, o in outcomes
@@ -160,7 +165,7 @@ def _story(seed, w, wss, specs, outcomes, clusters, change, corrections, rows) -
                           for j, o in outcomes for rid, st in o.in_progress),
         all_purpose_jobs=tuple(ref(j) for j in specs if j.compute == "all_purpose"),
         idle_clusters=tuple(S.IdleCluster(c.ws.id, c.cluster_id, c.name)
-                            for c in clusters if c.pattern == "idle"),
+                            for c in clusters if c.pattern == "idle" and c.timeline),
         renamed=tuple((ref(j), j.old_name) for j in specs if j.renamed is not None),
         deleted=tuple(ref(j) for j in specs if j.deleted is not None),
         paused=tuple(ref(j) for j in specs if j.paused is not None),

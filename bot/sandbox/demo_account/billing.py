@@ -8,12 +8,11 @@ so every usage row prices to exactly one list-price row with the documented wind
 from __future__ import annotations
 
 import random
-import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bot.sandbox.demo_account import catalog as C
-from bot.sandbox.demo_account.plan import DAY, HOUR, ApCluster, JobSpec, Window
+from bot.sandbox.demo_account.plan import DAY, HOUR, ApCluster, JobSpec, Window, rand_uuid
 from bot.sandbox.demo_account.rows import PRICES, USAGE, Batch
 
 if TYPE_CHECKING:
@@ -48,10 +47,6 @@ def price_rows(batch: Batch, w: Window) -> int:
     return change
 
 
-def _record_id(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
 def _emit(
     batch: Batch, rng: random.Random, w: Window, ws: str, sku: str, hs: int, qty: float,
     tags: dict, meta: dict, identity: dict, product: str, features: dict,
@@ -60,7 +55,7 @@ def _emit(
     ingest = day + (1 if hs % DAY >= 20 * HOUR else 0)
     q = f"{qty:.6f}"
     rows = batch.rows[USAGE]
-    rows.append((_record_id(rng), ws, sku, C.CLOUD, hs, hs + HOUR, day, tags, "DBU", q, meta,
+    rows.append((rand_uuid(rng), ws, sku, C.CLOUD, hs, hs + HOUR, day, tags, "DBU", q, meta,
                  identity, "ORIGINAL", ingest, product, features, "COMPUTE_TIME"))  # fmt: skip
     # Corrections arrive days later: the retraction cancels the original exactly, the
     # restatement carries the corrected quantity. Never in the last two days of data.
@@ -68,7 +63,7 @@ def _emit(
         fixed = f"{qty * rng.uniform(0.8, 1.2):.6f}"
         later = day + rng.randint(2, 4)
         for record_type, quantity in (("RETRACTION", "-" + q), ("RESTATEMENT", fixed)):
-            rows.append((_record_id(rng), ws, sku, C.CLOUD, hs, hs + HOUR, day, tags, "DBU",
+            rows.append((rand_uuid(rng), ws, sku, C.CLOUD, hs, hs + HOUR, day, tags, "DBU",
                          quantity, meta, identity, record_type, later, product, features,
                          "COMPUTE_TIME"))  # fmt: skip
         batch.corrections += 1

@@ -59,8 +59,8 @@ def cluster_rows(c: ApCluster, batch: Batch) -> None:
 
 
 def node_timeline_rows(c: ApCluster, up: list[tuple[int, int]], batch: Batch, w: Window,
-                       rng: random.Random) -> None:  # fmt: skip
-    since = w.end - NODE_TIMELINE_DAYS * DAY
+                       rng: random.Random, days: int) -> None:  # fmt: skip
+    since = w.end - days * DAY
     rows = batch.rows[NODE_TIMELINE]
     instances = [(f"{c.cluster_id}-i{k}", k == 0) for k in range(c.workers + 1)]
     rand = rng.random
@@ -83,11 +83,22 @@ def node_timeline_rows(c: ApCluster, up: list[tuple[int, int]], batch: Batch, w:
                              _DISK, c.node_type))  # fmt: skip
 
 
-def all_purpose(clusters: list[ApCluster], batch: Batch, w: Window, seed: int) -> None:
+def all_purpose(clusters: list[ApCluster], batch: Batch, w: Window, seed: int, jobs: int) -> None:
+    # The idle and the busy clusters tell the story; business-hours ones only if room is left.
+    order = {"idle": 0, "always_on": 1, "business": 2}
+    seen: dict[str, int] = {}
+    keys = []
+    for i, c in enumerate(clusters):
+        seen[c.pattern] = seen.get(c.pattern, -1) + 1
+        keys.append((c.pattern == "business", seen[c.pattern], order[c.pattern], i))
+    ranked = [k[-1] for k in sorted(keys)]
+    with_timeline = set(ranked[: min(NODE_TIMELINE_CLUSTERS, max(4, jobs // 20))])
+    days = 1 if jobs < 500 else NODE_TIMELINE_DAYS
     for i, c in enumerate(clusters):
         rng = random.Random(f"{seed}/apuse/{c.ws.index}/{c.cluster_id}")
         cluster_rows(c, batch)
         up = uptime(c, w)
         ap_usage_rows(c, up, batch, w, rng)
-        if i < NODE_TIMELINE_CLUSTERS:
-            node_timeline_rows(c, up, batch, w, rng)
+        if i in with_timeline:
+            c.timeline = True
+            node_timeline_rows(c, up, batch, w, rng, days)
