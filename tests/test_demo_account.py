@@ -371,3 +371,11 @@ def test_seed_command_rejects_bad_input(tmp_path, kwargs, word):
             "end": "2026-11-25T09:00Z"} | kwargs  # fmt: skip
     with pytest.raises(UserError, match=word):
         seed_command(**args)
+
+
+def test_progress_is_reported_until_all_jobs_are_done():
+    calls: list[tuple[int, int]] = []
+    generate(None, jobs=12, days=2, workspaces=1, seed=5, end=END,
+             progress=lambda done, total: calls.append((done, total)))  # fmt: skip
+    assert calls and calls[-1] == (12, 12)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)

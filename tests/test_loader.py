@@ -237,3 +237,14 @@ def test_empty_or_missing_folder_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(LoadError, match="no table files"):
         load_dir(tmp_path / "empty", str(tmp_path / "x.duckdb"))
+
+
+def test_two_files_for_one_table_or_a_stray_file_are_errors(tmp_path):
+    folder = _copy_good(tmp_path)
+    pq.write_table(pa.table({"workspace_id": ["1"]}), folder / "system.billing.usage.parquet")
+    with pytest.raises(LoadError, match=r"system\.billing\.usage is also given by"):
+        load_dir(folder, str(tmp_path / "x.duckdb"))
+    (folder / "system.billing.usage.parquet").unlink()
+    (folder / "notes.txt").write_text("hello")
+    with pytest.raises(LoadError, match=r"notes\.txt: not a table file"):
+        load_dir(folder, str(tmp_path / "x.duckdb"))
