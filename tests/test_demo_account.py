@@ -7,10 +7,10 @@ import statistics
 from datetime import UTC, datetime
 
 import pytest
+from dbcompare import differing_tables, row_counts
 
 from bot.errors import UserError
 from bot.sandbox.demo_account import DemoStory, generate, seed_command
-from bot.warehouse import schema
 from bot.warehouse.loader import open_db
 
 END = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -33,37 +33,6 @@ def con(seeded):
 
 def q(con, sql: str, params: dict | None = None) -> list[tuple]:
     return con.execute(sql, params or {}).fetchall()
-
-
-def differing_tables(db_a: str, db_b: str) -> list[str]:
-    """Tables whose contents differ (as multisets of rows), compared inside DuckDB."""
-    con = open_db(None)
-    try:
-        con.execute(f"ATTACH '{db_a}' AS a (READ_ONLY)")
-        con.execute(f"ATTACH '{db_b}' AS b (READ_ONLY)")
-        out = []
-        for t in schema.TABLES:
-            x, y = f"a.{t.local_name}", f"b.{t.local_name}"
-            diff = con.execute(
-                f"SELECT (SELECT count(*) FROM (FROM {x} EXCEPT ALL FROM {y})) + "
-                f"(SELECT count(*) FROM (FROM {y} EXCEPT ALL FROM {x}))"
-            ).fetchone()[0]
-            if diff:
-                out.append(t.full_name)
-        return out
-    finally:
-        con.close()
-
-
-def row_counts(db: str) -> dict[str, int]:
-    c = open_db(db, read_only=True)
-    try:
-        return {
-            t.full_name: c.execute(f"SELECT count(*) FROM {t.local_name}").fetchone()[0]
-            for t in schema.TABLES
-        }
-    finally:
-        c.close()
 
 
 def test_same_seed_same_rows_other_seed_other_rows(tmp_path):

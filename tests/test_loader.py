@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from dbcompare import differing_tables, row_counts
 
 from bot.sandbox.demo_account import generate
 from bot.warehouse import schema
@@ -27,37 +28,6 @@ from bot.warehouse.loader import (
 
 GOOD = Path(__file__).parent / "data" / "load" / "good"
 END = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-def differing_tables(db_a: str, db_b: str) -> list[str]:
-    """Tables whose contents differ (as multisets of rows), compared inside DuckDB."""
-    con = open_db(None)
-    try:
-        con.execute(f"ATTACH '{db_a}' AS a (READ_ONLY)")
-        con.execute(f"ATTACH '{db_b}' AS b (READ_ONLY)")
-        out = []
-        for t in schema.TABLES:
-            x, y = f"a.{t.local_name}", f"b.{t.local_name}"
-            diff = con.execute(
-                f"SELECT (SELECT count(*) FROM (FROM {x} EXCEPT ALL FROM {y})) + "
-                f"(SELECT count(*) FROM (FROM {y} EXCEPT ALL FROM {x}))"
-            ).fetchone()[0]
-            if diff:
-                out.append(t.full_name)
-        return out
-    finally:
-        con.close()
-
-
-def row_counts(db: str) -> dict[str, int]:
-    c = open_db(db, read_only=True)
-    try:
-        return {
-            t.full_name: c.execute(f"SELECT count(*) FROM {t.local_name}").fetchone()[0]
-            for t in schema.TABLES
-        }
-    finally:
-        c.close()
 
 
 @pytest.fixture(scope="module")

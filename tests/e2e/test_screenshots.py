@@ -3,47 +3,16 @@ demo account. Each picture is taken only after checking that what it shows is ri
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from browserkit import screenshot_dir
 
 from tests.e2e.conftest import Demo, Stack
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-# Screenshots land in docs/ (shown in the README) only when asked, so test runs leave the
-# tree clean: UPDATE_SCREENSHOTS=1 ./run-tests tests/e2e/test_screenshots.py
-DOCS = (
-    Path(__file__).resolve().parents[2] / "docs"
-    if os.environ.get("UPDATE_SCREENSHOTS")
-    else Path(tempfile.gettempdir()) / "jobs-bot-screenshots"
-)
+DOCS = screenshot_dir()
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install chromium`.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _type_and_wait(browser: Any, stack: Stack, channel: str, command: str, marker: str) -> Any:

@@ -6,23 +6,12 @@ assert what a person would see (bold text, a literal "<!channel>", a formatted d
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
 STATIC = Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "slack" / "static"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 pytestmark = pytest.mark.browser
 
@@ -39,22 +28,13 @@ CTX_JS = """
 
 
 @pytest.fixture(scope="module")
-def page() -> Iterator[object]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium. "
-            "Install it with `apt-get install chromium` (./run-tests does this when run as root)."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(locale="en-US", timezone_id="UTC")
-        pg = context.new_page()
-        pg.set_content("<!doctype html><html><body><div id='out'></div></body></html>")
-        pg.add_script_tag(path=str(STATIC / "mrkdwn.js"))
-        yield pg
-        browser.close()
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(locale="en-US", timezone_id="UTC")
+    pg = context.new_page()
+    pg.set_content("<!doctype html><html><body><div id='out'></div></body></html>")
+    pg.add_script_tag(path=str(STATIC / "mrkdwn.js"))
+    yield pg
+    context.close()
 
 
 def render(page, text: str) -> dict:

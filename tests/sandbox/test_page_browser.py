@@ -8,36 +8,19 @@ and sees the message change in place. The run also saves docs/sandbox.png for th
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from browserkit import screenshot_dir
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.sandbox.slack.server import SandboxServer
 from bot.slack.http_server import BoltHttpServer
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-# Saved into docs/ (shown in the README) only with UPDATE_SCREENSHOTS=1, so runs leave the tree clean.
-SCREENSHOT = (
-    Path(__file__).resolve().parents[2] / "docs"
-    if os.environ.get("UPDATE_SCREENSHOTS")
-    else Path(tempfile.gettempdir()) / "jobs-bot-screenshots"
-) / "sandbox.png"
+SCREENSHOT = screenshot_dir() / "sandbox.png"
 DATE_EPOCH = 1392734382  # 2014-02-18 14:39:42 UTC
 
 pytestmark = pytest.mark.browser
@@ -209,21 +192,6 @@ def stack() -> Iterator[Stack]:
     finally:
         http.stop()
         st.sandbox.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser test drives Debian's Chromium. "
-            "Install it with `apt-get install chromium` (./run-tests does this when run as root)."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def test_command_answer_confirmed_click_and_live_update(stack: Stack, browser) -> None:
