@@ -97,12 +97,8 @@ def _on_command(deps: AppDeps) -> Callable[..., None]:
         try:
             answer = deps.service.answer_text(text, user_id=user_id, channel_id=channel_id)
             message = with_share_button(answer, text)
-        except UserError as e:
-            message = _problem_message(str(e))
-        except Exception:  # noqa: BLE001 - the user gets an error id, the operator the traceback
-            error_id = _new_error_id()
-            logger.exception("error %s answering %r for %s", error_id, text, user_id)
-            message = _problem_message(_unexpected_text(error_id))
+        except Exception as error:  # noqa: BLE001 - the user gets a message, the operator the log
+            message = _problem_message(_error_text(error, logger))
         working.finish(message)
 
     return on_command
@@ -294,18 +290,22 @@ def _on_error(error: Exception, body: dict[str, Any], respond, logger) -> BoltRe
 
 def _report(error: Exception, body: dict[str, Any], respond, logger) -> None:  # noqa: ANN001
     """Known errors become a friendly ephemeral; unknown ones an error id, logged in full."""
-    if isinstance(error, UserError):
-        text = str(error)
-        logger.info("told user: %s", text)
-    else:
-        error_id = _new_error_id()
-        logger.error("error %s: %s", error_id, error, exc_info=error)
-        text = _unexpected_text(error_id)
+    text = _error_text(error, logger)
     if body.get("response_url") or body.get("response_urls"):
         try:
             respond(**_problem_message(text), response_type="ephemeral", replace_original=False)
         except Exception:  # noqa: BLE001 - nothing more can be told to the user
             logger.exception("could not tell the user about the error")
+
+
+def _error_text(error: Exception, logger) -> str:  # noqa: ANN001
+    """What the user is told: a UserError's own words, else an error id the log can be searched by."""
+    if isinstance(error, UserError):
+        logger.info("told user: %s", error)
+        return str(error)
+    error_id = _new_error_id()
+    logger.error("error %s: %s", error_id, error, exc_info=error)
+    return _unexpected_text(error_id)
 
 
 def _problem_message(text: str) -> dict[str, Any]:
