@@ -26,6 +26,9 @@ class Answer:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     data_as_of: datetime | None = None
     cache_key: str | None = None
+    # The "now" the answer was computed for: answering again `at` it gives the same answer
+    # (Share in channel posts what the user saw, not what the data says a minute later).
+    asked_at: datetime | None = None
 
     def payload(self) -> dict[str, Any]:
         """The message as Slack wants it: `{"text": …, "blocks": […]}`."""

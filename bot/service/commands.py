@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -74,9 +75,17 @@ class CommandService:
 
     # -- entry points ---------------------------------------------------------------------
 
-    def answer_text(self, text: str, *, user_id: str, channel_id: str | None = None) -> Answer:
-        """Parse what followed `/jobs` and answer it; bad text gets help with "did you mean"."""
-        now = self.clock.now()
+    def answer_text(
+        self,
+        text: str,
+        *,
+        user_id: str,
+        channel_id: str | None = None,
+        at: datetime | None = None,
+    ) -> Answer:
+        """Parse what followed `/jobs` and answer it; bad text gets help with "did you mean".
+        `at` answers as of that instant instead of the clock's now (replaying an answer)."""
+        now = at or self.clock.now()
         body = (text or "").strip()
         command = self.config.slack.command
         # `jobs-bot ask "/jobs failing"` passes the command word too; Slack never does.
@@ -87,18 +96,25 @@ class CommandService:
         except ParseError as e:
             problem = e.message
             return self._guarded(lambda: self._help(now, problem=problem))
-        return self.answer(request, user_id=user_id, channel_id=channel_id)
+        return self.answer(request, user_id=user_id, channel_id=channel_id, at=now)
 
-    def answer(self, request: Request, *, user_id: str, channel_id: str | None = None) -> Answer:
+    def answer(
+        self,
+        request: Request,
+        *,
+        user_id: str,
+        channel_id: str | None = None,
+        at: datetime | None = None,
+    ) -> Answer:
         """Answer a parsed request. Never raises for a person to see a traceback: known
         failures become their message, unknown ones an error id that is also logged."""
-        now = self.clock.now()
+        now = at or self.clock.now()
         key = cache_key(request, now, self.cache.ttl)
         if key is not None:
             cached = self.cache.get(key, now)
             if cached is not None:
                 return cached
-        answer = self._guarded(lambda: self._compute(request, now), key)
+        answer = replace(self._guarded(lambda: self._compute(request, now), key), asked_at=now)
         if key is not None and answer.cache_key is not None:
             self.cache.put(key, now, answer)
         return answer

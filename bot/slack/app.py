@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from slack_bolt import App, BoltResponse
@@ -32,13 +33,19 @@ WORKING_AFTER_SECONDS = 1.5
 class AnswerLike(Protocol):
     text: str
     blocks: list[dict[str, Any]]
+    asked_at: datetime | None
 
 
 class Answerer(Protocol):
     """What the app needs from the service: an answer for a `/jobs` text."""
 
     def answer_text(
-        self, text: str, *, user_id: str, channel_id: str | None = None
+        self,
+        text: str,
+        *,
+        user_id: str,
+        channel_id: str | None = None,
+        at: datetime | None = None,
     ) -> AnswerLike: ...
 
 
@@ -141,7 +148,9 @@ class _WorkingNotice:
 
 def with_share_button(answer: AnswerLike, command_text: str) -> dict[str, Any]:
     """The answer plus a **Share in channel** button that posts it visibly."""
-    value = actions.encode(command=command_text[:1000])
+    # The instant it was answered for, so sharing posts this answer rather than a newer one.
+    at = int(answer.asked_at.timestamp()) if answer.asked_at is not None else None
+    value = actions.encode(command=command_text[:1000], at=at)
     share = {
         "type": "actions",
         "block_id": "jobs_share",
@@ -188,8 +197,9 @@ def _share_work(deps: AppDeps) -> ClickWork:
         value = actions.decode(action.get("value"), actions.JOBS_SHARE)
         user_id = body["user"]["id"]
         channel_id = _channel_of(body)
+        at = datetime.fromtimestamp(value.at, UTC) if value.at is not None else None
         answer = deps.service.answer_text(
-            value.command or "", user_id=user_id, channel_id=channel_id
+            value.command or "", user_id=user_id, channel_id=channel_id, at=at
         )
         label = f"{deps.command} {value.command}".strip()
         credit = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
 from bot.actions import JOBS_SHARE
 from bot.sandbox.slack.workspace import default_workspace
@@ -66,3 +67,22 @@ def test_share_in_a_private_channel_the_bot_is_not_in_asks_for_an_invite(stack: 
     told = [m.text for m in stack.sb.ephemerals("U03CAROL", channel)]
     assert any("Invite me" in t and "/invite @jobs-bot" in t for t in told), told
     assert not any("went wrong" in t for t in told)
+
+
+def test_share_later_posts_the_answer_the_user_saw_not_a_newer_one(
+    make_stack: Callable[..., Stack],
+) -> None:
+    st = make_stack()
+    shown = ask(st.sb, "failing 24h", user="U01ALICE", channel="C01GENERAL")
+    assert "failing in the last 24h" in shown.text
+    # Two days on, with the cache long expired, the same question has a different answer...
+    st.service.clock.set(st.service.clock.now() + timedelta(days=2))
+    later = ask(st.sb, "failing 24h", user="U03CAROL", channel="C01GENERAL")
+    assert later.text != shown.text
+    # ...but sharing the first answer posts that one.
+    assert _share(st, shown, "U01ALICE").status == "ok"
+    posted = [m for m in st.sb.messages("C01GENERAL") if not m.ephemeral]
+    assert [m.text for m in posted] == [shown.text]
+    sent = [c for c in st.sb.calls_to("chat.postMessage") if c.ok][-1].params["blocks"]
+    sent = json.loads(sent) if isinstance(sent, str) else sent
+    assert sent[:-1] == shown.blocks[:-1]
