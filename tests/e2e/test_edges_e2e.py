@@ -37,9 +37,9 @@ def test_a_typed_injection_is_shown_literally_and_pings_no_one(stack: Stack) -> 
     shown = ask(stack.sb, f"status {EVIL}")
     assert "No job matches" in shown.text
     assert "<!channel>" not in shown.rendered and "<http://evil" not in shown.rendered
-    # The parser reads Slack control sequences as the text they stand for (the sandbox sends
-    # command text unescaped, as real Slack does not), so the name is shown as inert text.
-    assert "`@channel *boom* click &amp;`" in shown.text
+    # Slack sends the typed text with & < > escaped; the parser unescapes it once and the
+    # answer escapes it again, so the asker sees exactly what they typed, as inert text.
+    assert "`&lt;!channel&gt; *boom* &lt;http://evil|click&gt; &amp;amp;`" in shown.text
     # The sandbox shows it to the asker as text: no broadcast reached the channel.
     assert stack.sb.messages("C02ALERTS") == []
 

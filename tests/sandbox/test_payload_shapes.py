@@ -158,3 +158,31 @@ def test_response_url_answers_ok_as_text(sb: SlackSandbox, serve):
     (post,) = seen.responses
     assert post["content_type"].startswith("application/json") and post["status"] == 200
     assert post["answer"] == "ok" and json.loads(post["body"])["response_type"] == "in_channel"
+
+
+def _texts_received(sb: SlackSandbox, serve, typed: list[str]) -> list[str]:
+    app = App(client=sb.client(), signing_secret=sb.signing_secret)
+    got: list[str] = []
+
+    @app.command("/jobs")
+    def jobs(ack, command):
+        got.append(command["text"])
+        ack()
+
+    serve(app)
+    for text in typed:
+        assert sb.command(f"/jobs {text}").status == "ok"
+    return got
+
+
+def test_command_text_arrives_escaped_like_slack_sends_it(sb: SlackSandbox, serve):
+    got = _texts_received(sb, serve, ["status partner <acme & co>", "status @alice #data-alerts"])
+    assert got == ["status partner &lt;acme &amp; co&gt;", "status @alice #data-alerts"]
+
+
+def test_should_escape_turns_known_mentions_into_control_sequences(sb: SlackSandbox, serve):
+    sb.workspace.should_escape = True
+    got = _texts_received(sb, serve, ["status @alice in #data-alerts for @nobody"])
+    alice = next(u for u in sb.workspace.users if u.name == "alice")
+    channel = sb.workspace.channel_by_name("data-alerts")
+    assert got == [f"status <@{alice.id}|alice> in <#{channel.id}|data-alerts> for @nobody"]

@@ -7,6 +7,7 @@ delivers them, shows the ack to the person, and reports the outcome to the page.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -82,7 +83,7 @@ class Interactions:
             "user_id": user.id,
             "user_name": user.name,
             "command": command,
-            "text": arg.strip(),
+            "text": command_text(arg.strip(), ws),
             "api_app_id": ws.bot.app_id,
             "is_enterprise_install": "false",
             "response_url": server.hooks.url(hook),
@@ -231,3 +232,28 @@ class Interactions:
             "hook_id": hook.id,
             "activity_before": activity_before,
         }
+
+
+_MENTION_RE = re.compile(r"(?<![\w<])([@#])([\w.\-]+)")
+
+
+def command_text(typed: str, ws: Any) -> str:
+    """What the app receives as a slash command's `text` for what the user typed.
+
+    Slack escapes `&`, `<` and `>` in it as in every message text (inferred from bots that
+    html-unescape command text; reference/slack.md §1.2), and with the command's
+    `should_escape` on it also turns known `@user` / `#channel` names into control sequences.
+    """
+    text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if not ws.should_escape:
+        return text
+
+    def control(m: re.Match[str]) -> str:
+        sigil, name = m.group(1), m.group(2)
+        if sigil == "@":
+            user = next((u for u in ws.users if name in (u.name, u.display_name)), None)
+            return f"<@{user.id}|{user.name}>" if user else m.group(0)
+        channel = ws.channel_by_name(name)
+        return f"<#{channel.id}|{channel.name}>" if channel else m.group(0)
+
+    return _MENTION_RE.sub(control, text)

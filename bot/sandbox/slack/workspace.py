@@ -84,6 +84,9 @@ class Workspace:
     channels: list[Channel] = field(default_factory=list)
     usergroups: list[Usergroup] = field(default_factory=list)
     commands: tuple[str, ...] = ("/jobs",)
+    # The manifest's `should_escape` for the commands: mentions typed in the command text reach
+    # the app as `<@U…|name>` / `<#C…|name>` control sequences instead of plain `@name`.
+    should_escape: bool = False
 
     def user(self, user_id: str) -> User | None:
         return next((u for u in self.users if u.id == user_id), None)
@@ -140,7 +143,7 @@ def default_workspace() -> Workspace:
 def load_workspace(path: str | Path) -> Workspace:
     """Read a workspace YAML; keys left out keep their built-in defaults.
 
-    Shape: ``team: {id, name, domain}``, ``scopes: [...]``, ``commands: [/jobs]``,
+    Shape: ``team: {id, name, domain}``, ``scopes: [...]``, ``commands: [/jobs]``, ``should_escape: false``,
     ``users: [{id, name, real_name, display_name, email}]``,
     ``channels: [{id, name, private, archived, members: [ids] | all}]``,
     ``usergroups: [{id, handle, name, users: [ids]}]``. The bot is always a member of
@@ -166,6 +169,8 @@ def workspace_from_dict(raw: dict[str, Any], where: str = "workspace") -> Worksp
         bot.scopes = tuple(raw["scopes"])
     if "commands" in raw:
         ws.commands = tuple(raw["commands"])
+    if "should_escape" in raw:
+        ws.should_escape = bool(raw["should_escape"])
     try:
         if "users" in raw:
             ws.users = [
