@@ -27,8 +27,11 @@ fi
 want="$(sha256sum "$root/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: installing jobs-bot${extra:+ [$extra]} into .venv (first run takes a minute)" >&2
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >&2
+  # Some machines' pip config names local package folders that do not exist; pip warns once
+  # per package about them, which buries real errors. Drop only those lines.
+  quiet() { grep -v "is ignored: it is neither a file nor a directory" >&2 || true; }
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | quiet
   spec="$root"; [ -n "$extra" ] && spec="$root[$extra]"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$spec" >&2
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$spec" 2>&1 | quiet
   echo "$want" > "$stamp"
 fi

@@ -115,9 +115,18 @@ def _command(value: str) -> str:
     return value
 
 
+def _api_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ValueError(f"{parsing._show(value)} is not a URL like https://slack.com/api/")
+    return value if value.endswith("/") else value + "/"
+
+
 class Slack(Section):
     mode: Literal["socket", "http"] = "socket"
     http_port: int = Field(3000, ge=1, le=65535)
+    # GovSlack (https://slack-gov.com/api/) or a local sandbox; slack_sdk appends the method.
+    api_url: Annotated[str, AfterValidator(_api_url)] = "https://slack.com/api/"
     command: Annotated[str, AfterValidator(_command)] = "/jobs"
     default_channel: Channel
     channels: dict[str, Channel] = {}

@@ -51,7 +51,7 @@ def run_command(*, config: str, http_port: int | None) -> int:
     else:
         warehouse = make_warehouse("embedded", db_path=wh_cfg.embedded.path)
     service = CommandService(warehouse, cfg, SystemClock())
-    client = web_client(cfg.secrets.slack_bot_token.get_secret_value())
+    client = web_client(cfg.secrets.slack_bot_token.get_secret_value(), cfg.slack.api_url)
     if mode == "http":
         from bot.slack.http_server import BoltHttpServer
 

@@ -1,0 +1,103 @@
+"""`jobs-bot run`, the production entry point, as an operator starts it: a separate process
+with a config file and secrets in the environment, talking to the sandbox as its Slack
+(through `slack.api_url`), in HTTP mode and in Socket Mode."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.sandbox.slack.driver import SlackSandbox
+from tests.e2e.conftest import Demo
+
+DEMO_CONFIG = Path(__file__).resolve().parents[2] / "bot" / "demo_config.yml"
+
+
+def _config(tmp_path: Path, demo: Demo, sb: SlackSandbox, mode: str) -> Path:
+    raw = yaml.safe_load(DEMO_CONFIG.read_text())
+    raw["warehouse"] = {"embedded": {"path": demo.path}}
+    raw["slack"]["mode"] = mode
+    raw["slack"]["api_url"] = sb.api_url
+    path = tmp_path / "jobs-bot.yml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.fixture
+def run_bot() -> Iterator:
+    procs: list[subprocess.Popen] = []
+
+    def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABRICKS_"))}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", *args],
+            env={**clean, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_for_line(proc: subprocess.Popen, pattern: str, timeout: float = 30) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        found = re.search(pattern, line)
+        if found:
+            return found
+    raise AssertionError(f"no line matching {pattern!r}; stderr was: {''.join(seen)}")
+
+
+def _asks_status(sb: SlackSandbox) -> None:
+    seen = sb.command("/jobs status nightly_sales", timeout=20)
+    assert seen.status == "ok"
+    assert any("nightly_sales" in t for t in seen.texts), seen.texts
+    assert seen.ephemerals  # answered privately, through the response_url
+
+
+def test_run_http_mode_answers_signed_commands(tmp_path, demo: Demo, run_bot) -> None:
+    with SlackSandbox(signing_secret="run-e2e-secret") as sb:
+        cfg = _config(tmp_path, demo, sb, "http")
+        env = {
+            "SLACK_BOT_TOKEN": sb.workspace.bot.bot_token,
+            "SLACK_SIGNING_SECRET": sb.signing_secret,
+        }
+        proc = run_bot(["--config", str(cfg), "--http", "0"], env)
+        port = _wait_for_line(proc, r"listening on http://[\d.]+:(\d+)/slack/events").group(1)
+        sb.app_request_url = f"http://127.0.0.1:{port}/slack/events"
+        _asks_status(sb)
+
+
+def test_run_socket_mode_answers_over_the_websocket(tmp_path, demo: Demo, run_bot) -> None:
+    with SlackSandbox(signing_secret="unused-in-socket-mode") as sb:
+        cfg = _config(tmp_path, demo, sb, "socket")
+        env = {
+            "SLACK_BOT_TOKEN": sb.workspace.bot.bot_token,
+            "SLACK_APP_TOKEN": sb.workspace.bot.app_token,
+        }
+        run_bot(["--config", str(cfg)], env)
+        assert sb.wait_for_socket(timeout=30), "jobs-bot run never opened a Socket Mode connection"
+        _asks_status(sb)
