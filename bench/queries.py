@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args(argv)
     if not Path(args.db).exists():
-        from bot.sandbox.demo_account import generate
+        from sandbox.demo_account import generate
 
         print(f"seeding {args.jobs} jobs x {args.days} days into {args.db} ...", flush=True)
         t0 = time.perf_counter()

@@ -45,6 +45,21 @@ ALL_ACTION_IDS: tuple[str, ...] = (
     JOBS_UNMUTE,
 )
 
+# The names templates use for action ids (`ids.rerun`), so templates never spell an id.
+TEMPLATE_IDS: dict[str, str] = {
+    "rerun": JOBS_RERUN,
+    "ack": JOBS_ACK,
+    "unack": JOBS_UNACK,
+    "snooze": JOBS_SNOOZE,
+    "pick_job": JOBS_PICK_JOB,
+    "open_run": JOBS_OPEN_RUN,
+    "open_job": JOBS_OPEN_JOB,
+    "share": JOBS_SHARE,
+    "expected": JOBS_FEEDBACK_EXPECTED,
+    "not_anomaly": JOBS_FEEDBACK_NOT_ANOMALY,
+    "unmute": JOBS_UNMUTE,
+}
+
 # URL buttons still send a click to the app; it only needs an ack, so they carry no value.
 URL_ONLY_ACTIONS = frozenset({JOBS_OPEN_RUN, JOBS_OPEN_JOB})
 

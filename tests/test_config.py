@@ -18,6 +18,7 @@ from bot.config import (
     parse_days,
     parse_duration,
 )
+from sandbox import DEMO_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,9 +104,9 @@ def _models_in(annotation: object) -> list[type]:
     return found
 
 
-def test_demo_config_is_the_default_and_covers_the_demo_story() -> None:
-    assert check_file(str(ROOT / "bot" / "demo_config.yml")) == []
-    config = load_config(None, env={})
+def test_demo_config_covers_the_demo_story() -> None:
+    assert check_file(DEMO_CONFIG) == []
+    config = load_config(DEMO_CONFIG, env={})
     assert config.warehouse.embedded is not None
     assert config.slack.default_channel == "#data-alerts"
     assert config.route_channel("weekly_finance_rollup", "1", "9", {"team": "finance-data"}) == (
@@ -549,3 +550,9 @@ def test_cron_weekday_numbers_mean_what_cron_means() -> None:
     assert sunday is not None and sunday.strftime("%a") == "Sun"
     weekdays = cron_trigger("0 9 * * 1-5", "Europe/Amsterdam").get_next_fire_time(None, start)
     assert weekdays is not None and weekdays.strftime("%a %H:%M") == "Thu 09:00"
+
+
+def test_no_config_outside_the_demo_says_how_to_make_one() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(None, env={})
+    assert "jobs-bot.example.yml" in str(info.value)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.errors import UserError
-from bot.slack.parsing import (
+from bot.grammar import (
     AlertsRequest,
     AnomaliesRequest,
     CostRequest,

@@ -9,10 +9,9 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from bot import formatting, mrkdwn
-from bot.blockkit_limits import RenderError, cut_items, enforce
 from bot.clock import FixedClock
-from bot.render import Renderer, default_templates_dir
+from bot.render import Renderer, default_templates_dir, formatting, mrkdwn
+from bot.render.limits import RenderError, cut_items, enforce
 from bot.slack.blocks_check import problems
 
 HERE = Path(__file__).parent / "templates"

@@ -10,7 +10,6 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -285,8 +284,12 @@ def _unwrap(annotation: Any) -> Any:
 def _read(path: str | None) -> tuple[str, str | None, str | None]:
     """(source name, text, error line)."""
     if path is None:
-        text = resources.files("bot").joinpath("demo_config.yml").read_text(encoding="utf-8")
-        return "built-in demo config", text, None
+        return (
+            "config",
+            None,
+            "no config file given: pass --config FILE (copy jobs-bot.example.yml to start, "
+            "or run `jobs-bot demo`, which brings its own)",
+        )
     try:
         return path, Path(path).read_text(encoding="utf-8"), None
     except FileNotFoundError:
@@ -316,9 +319,9 @@ def check_file(path: str) -> list[str]:
     return _load(path, {})[2]
 
 
-def load_config(path: str | None = None, *, env: Mapping[str, str] | None = None) -> Config:
-    """The config at `path` (None: the built-in demo config) with secrets from `env`
-    (default: the process environment). Raises ConfigError listing every problem."""
+def load_config(path: str | None, *, env: Mapping[str, str] | None = None) -> Config:
+    """The config at `path` with secrets from `env` (default: the process environment).
+    Raises ConfigError listing every problem; `None` is an error that says how to make one."""
     source, config, problems = _load(path, env)
     if problems or config is None:
         raise ConfigError(source, problems)

@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-_DURATION_PART = re.compile(r"(\d+)\s*(d|h|m|s)", re.IGNORECASE)
-_DURATION_WHOLE = re.compile(r"^\s*(?:\d+\s*[dhms]\s*)+$", re.IGNORECASE)
-_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+from bot.grammar import parse_span
 
 
 def parse_duration(value: object) -> timedelta:
-    """Parse "90m", "6h", "1d" or "1h30m". A bare number is refused: is 90 minutes or hours?"""
+    """Parse "90m", "6h", "1d" or "1h30m" (`bot.grammar`'s one span grammar). A bare number is
+    refused: is 90 minutes or hours?"""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -28,12 +27,12 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, (int, float)) or text.strip().isdigit():
         n = text.strip()
         raise ValueError(f"{_show(value)} needs a unit: {n}m, {n}h or {n}d")
-    if not _DURATION_WHOLE.match(text):
+    span = parse_span(text)
+    if span is None:
+        if re.fullmatch(r"\s*(?:0+\s*[a-z]+\s*)+", text.lower()):
+            raise ValueError(f"{_show(value)} must be longer than zero")
         raise ValueError(f"{_show(value)} is not a duration (e.g. 90m, 6h, 1d)")
-    seconds = sum(int(n) * _UNIT_SECONDS[u.lower()] for n, u in _DURATION_PART.findall(text))
-    if seconds <= 0:
-        raise ValueError(f"{_show(value)} must be longer than zero")
-    return timedelta(seconds=seconds)
+    return span
 
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from bot.formatting import duration
+from bot.render.formatting import duration
 
 MAD_TO_SIGMA = 1.4826
 MIN_SHARE = math.log(1.1)  # a cause must explain at least a 10% rise to be named

@@ -30,7 +30,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.clock import as_utc
-from bot.formatting import duration
+from bot.render.formatting import duration
 
 ALL_DAYS = frozenset(range(7))  # date.weekday(): 0 = Monday … 6 = Sunday
 

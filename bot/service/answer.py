@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.errors import UserError
+from bot.errors import UserError, new_error_id
 from bot.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -46,10 +45,6 @@ class WarehouseUnavailable(UserError):
         )
         self.query = query
         self.error_id = error_id
-
-
-def new_error_id() -> str:
-    return uuid.uuid4().hex[:8]
 
 
 class Reader:

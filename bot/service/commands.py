@@ -14,15 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from bot import actions
-from bot.blockkit_limits import RenderError
 from bot.clock import Clock, as_utc
 from bot.config import Config
-from bot.errors import UserError
-from bot.render import Renderer
-from bot.service import cost, failing, jobs, sla
-from bot.service.answer import Answer, Reader, ResultCache, new_error_id
-from bot.service.common import BILLING_LAG, SYSTEM_TABLES_LAG
-from bot.slack.parsing import (
+from bot.errors import UserError, new_error_id, unexpected_text
+from bot.grammar import (
     COMMANDS,
     WINDOW_EXAMPLES,
     AlertsRequest,
@@ -40,18 +35,16 @@ from bot.slack.parsing import (
     Window,
     parse_command,
 )
+from bot.render import Renderer
+from bot.render.limits import RenderError
+from bot.service import cost, failing, jobs, sla
+from bot.service.answer import Answer, Reader, ResultCache
+from bot.service.common import BILLING_LAG, SYSTEM_TABLES_LAG
 from bot.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-IDS = {
-    "rerun": actions.JOBS_RERUN,
-    "pick_job": actions.JOBS_PICK_JOB,
-    "open_run": actions.JOBS_OPEN_RUN,
-    "open_job": actions.JOBS_OPEN_JOB,
-    "expected": actions.JOBS_FEEDBACK_EXPECTED,
-    "not_anomaly": actions.JOBS_FEEDBACK_NOT_ANOMALY,
-}
+IDS = actions.TEMPLATE_IDS
 
 
 class CommandService:
@@ -129,11 +122,7 @@ class CommandService:
         except Exception:
             error_id = new_error_id()
             log.exception("answering a /jobs command failed (error id %s)", error_id)
-            return self._error(
-                "Something went wrong on my side while answering. The operator can find the "
-                f"details in the bot's log under error id `{error_id}`.",
-                error_id=error_id,
-            )
+            return self._error(unexpected_text(error_id), error_id=error_id)
         return Answer(answer.text, answer.blocks, answer.data_as_of, key)
 
     def _compute(self, request: Request, now: datetime) -> Answer:

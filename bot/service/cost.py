@@ -9,10 +9,10 @@ from typing import Any
 from bot import actions
 from bot.clock import as_utc
 from bot.config import Config
+from bot.grammar import Grouping, Window
 from bot.monitors import cost as monitor
 from bot.service.answer import Reader
 from bot.service.common import num, ratio_change, workspace_label
-from bot.slack.parsing import Grouping, Window
 
 TOP_N = 10
 # Daily bars are only readable up to about a month; longer windows show their last 31 days.

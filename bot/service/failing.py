@@ -8,9 +8,9 @@ from typing import Any
 
 from bot import actions
 from bot.config import Config
+from bot.grammar import Window
 from bot.service.answer import Reader
 from bot.service.common import as_int, owner_fields, run_url, workspace_host, workspace_label
-from bot.slack.parsing import Window
 
 
 def failing_view(reader: Reader, config: Config, window: Window, now: datetime) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot import actions
 from bot.config import Config
+from bot.grammar import JobRef
 from bot.service.answer import Reader
 from bot.service.common import (
     FAILED_STATES,
@@ -20,7 +21,6 @@ from bot.service.common import (
     workspace_host,
     workspace_label,
 )
-from bot.slack.parsing import JobRef
 
 MAX_MATCHES = 5
 RECENT_RUNS = 8

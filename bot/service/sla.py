@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import as_utc
 from bot.config import Config, SlaRule, format_days
-from bot.formatting import duration
 from bot.monitors import sla as monitor
+from bot.render.formatting import duration
 from bot.service.answer import Reader
 from bot.service.common import num, workspace_label
 

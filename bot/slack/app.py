@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import actions
-from bot.blockkit_limits import cut_items
 from bot.errors import UserError
+from bot.render import Renderer
+from bot.render.limits import cut_items
+from bot.slack import errors
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class AppDeps:
     service: Answerer
     command: str = "/jobs"
     working_after: float = WORKING_AFTER_SECONDS
+    renderer: Renderer = field(default_factory=Renderer)
 
 
 def build_app(
@@ -63,6 +64,7 @@ def build_app(
     service: Answerer,
     command: str = "/jobs",
     working_after: float = WORKING_AFTER_SECONDS,
+    renderer: Renderer | None = None,
 ) -> App:
     """A Bolt app on `client`. `signing_secret=None` is for Socket Mode, which is not signed."""
     app = App(
@@ -73,39 +75,50 @@ def build_app(
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
     )
-    register(app, AppDeps(service=service, command=command, working_after=working_after))
+    deps = AppDeps(
+        service=service,
+        command=command,
+        working_after=working_after,
+        renderer=renderer or Renderer(),
+    )
+    register(app, deps)
     return app
 
 
 def register(app: App, deps: AppDeps) -> None:
     """Every listener of the app, in one place."""
     app.command(deps.command)(_on_command(deps))
-    app.action(actions.JOBS_SHARE)(_acked(_share_work(deps)))
-    app.action(actions.JOBS_RERUN)(_acked(_rerun_work))
-    app.action(actions.JOBS_PICK_JOB)(_acked(_pick_job_work(deps)))
-    app.action(actions.JOBS_FEEDBACK_EXPECTED)(_acked(_feedback_work))
-    app.action(actions.JOBS_FEEDBACK_NOT_ANOMALY)(_acked(_feedback_work))
+    r = deps.renderer
+    app.action(actions.JOBS_SHARE)(_acked(_share_work(deps), r))
+    app.action(actions.JOBS_RERUN)(_acked(_rerun_work, r))
+    app.action(actions.JOBS_PICK_JOB)(_acked(_pick_job_work(deps), r))
+    app.action(actions.JOBS_FEEDBACK_EXPECTED)(_acked(_feedback_work, r))
+    app.action(actions.JOBS_FEEDBACK_NOT_ANOMALY)(_acked(_feedback_work, r))
     app.action(actions.JOBS_OPEN_RUN)(_ack_only)
     app.action(actions.JOBS_OPEN_JOB)(_ack_only)
-    app.error(_on_error)
+    app.error(_on_error(r))
 
 
 # --- /jobs -----------------------------------------------------------------------------------
 
 
 def _on_command(deps: AppDeps) -> Callable[..., None]:
-    def on_command(ack, command: dict[str, Any], respond, logger) -> None:  # noqa: ANN001
+    def on_command(
+        ack: Ack, command: dict[str, Any], respond: Respond, logger: logging.Logger
+    ) -> None:
         ack()
         text = (command.get("text") or "").strip()
         user_id = command.get("user_id", "")
         channel_id = command.get("channel_id")
         logger.info("%s %s from %s in %s", deps.command, text, user_id, channel_id)
-        working = _WorkingNotice(respond, f"{deps.command} {text}".strip(), deps.working_after)
+        label = f"{deps.command} {text}".strip()
+        notice = deps.renderer.render("working.json.j2", label=label)
+        working = _WorkingNotice(respond, notice["text"], deps.working_after)
         try:
             answer = deps.service.answer_text(text, user_id=user_id, channel_id=channel_id)
-            message = with_share_button(answer, text)
+            message = with_share_button(deps.renderer, answer, text)
         except Exception as error:  # noqa: BLE001 - the user gets a message, the operator the log
-            message = _problem_message(_error_text(error, logger))
+            message = _problem(deps.renderer, errors.user_text(error, logger))
         working.finish(message)
 
     return on_command
@@ -114,9 +127,9 @@ def _on_command(deps: AppDeps) -> Callable[..., None]:
 class _WorkingNotice:
     """Posts "working on it" if the answer is slow, then puts the answer in its place."""
 
-    def __init__(self, respond: Callable[..., Any], label: str, after: float) -> None:
+    def __init__(self, respond: Respond, text: str, after: float) -> None:
         self._respond = respond
-        self._label = label
+        self._text = text
         self._lock = threading.Lock()
         self._posted = False
         self._done = False
@@ -128,10 +141,7 @@ class _WorkingNotice:
         with self._lock:
             if self._done:
                 return
-            self._respond(
-                text=f":hourglass: Working on `{self._label}` (the warehouse is taking a while)…",
-                response_type="ephemeral",
-            )
+            self._respond(text=self._text, response_type="ephemeral")
             self._posted = True
 
     def finish(self, message: dict[str, Any]) -> None:
@@ -146,35 +156,24 @@ class _WorkingNotice:
             )
 
 
-def with_share_button(answer: AnswerLike, command_text: str) -> dict[str, Any]:
+def with_share_button(renderer: Renderer, answer: AnswerLike, command_text: str) -> dict[str, Any]:
     """The answer plus a **Share in channel** button that posts it visibly."""
     # The instant it was answered for, so sharing posts this answer rather than a newer one.
     at = int(answer.asked_at.timestamp()) if answer.asked_at is not None else None
     value = actions.encode(command=command_text[:1000], at=at)
-    share = {
-        "type": "actions",
-        "block_id": "jobs_share",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": actions.JOBS_SHARE,
-                "text": {"type": "plain_text", "text": "Share in channel"},
-                "value": value,
-            }
-        ],
-    }
+    share = renderer.render("share_button.json.j2", value=value, ids=actions.TEMPLATE_IDS)["blocks"]
     # Leave room for the button: Slack allows 50 blocks in a message.
-    blocks = cut_items(list(answer.blocks), limit=49)
-    return {"text": answer.text, "blocks": [*blocks, share]}
+    blocks = cut_items(list(answer.blocks), limit=50 - len(share))
+    return {"text": answer.text, "blocks": [*blocks, *share]}
 
 
 # --- buttons ---------------------------------------------------------------------------------
 
 
-ClickWork = Callable[[dict[str, Any], dict[str, Any], WebClient, Callable[..., Any]], None]
+ClickWork = Callable[[dict[str, Any], dict[str, Any], WebClient, Respond], None]
 
 
-def _acked(work: ClickWork) -> Callable[..., None]:
+def _acked(work: ClickWork, renderer: Renderer) -> Callable[..., None]:
     """A click listener that acks, then runs ``work(body, action, client, respond)``.
 
     Errors are reported here instead of being raised to Bolt: when a listener raises right
@@ -182,18 +181,27 @@ def _acked(work: ClickWork) -> Callable[..., None]:
     can go unanswered (Slack shows the user a timeout and the error message never arrives).
     """
 
-    def listener(ack, body: dict[str, Any], action: dict[str, Any], client, respond, logger):  # noqa: ANN001
+    def listener(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+        logger: logging.Logger,
+    ) -> None:
         ack()
         try:
             work(body, action, client, respond)
         except Exception as error:  # noqa: BLE001 - every failure is told to the user once
-            _report(error, body, respond, logger)
+            _report(renderer, error, body, respond, logger)
 
     return listener
 
 
 def _share_work(deps: AppDeps) -> ClickWork:
-    def share(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond) -> None:  # noqa: ANN001
+    def share(
+        body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
         value = actions.decode(action.get("value"), actions.JOBS_SHARE)
         user_id = body["user"]["id"]
         channel_id = _channel_of(body)
@@ -202,21 +210,15 @@ def _share_work(deps: AppDeps) -> ClickWork:
             value.command or "", user_id=user_id, channel_id=channel_id, at=at
         )
         label = f"{deps.command} {value.command}".strip()
-        credit = {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"Shared by <@{user_id}> · `{label}`"}],
-        }
-        blocks = [*cut_items(list(answer.blocks), limit=49), credit]
+        credit = deps.renderer.render("shared_credit.json.j2", user_id=user_id, label=label)
+        blocks = [*cut_items(list(answer.blocks), limit=49), *credit["blocks"]]
         try:
             _post_visible(client, channel_id, answer.text, blocks)
-        except SlackApiError as e:
-            error = e.response.get("error")
+        except (errors.NotInChannel, errors.ChannelNotFound):
             # A private channel the bot is not in answers channel_not_found, not not_in_channel.
-            if error in ("not_in_channel", "channel_not_found"):
-                raise UserError(
-                    "I can't post in this channel. Invite me first: `/invite @jobs-bot`."
-                ) from None
-            raise
+            raise UserError(
+                "I can't post in this channel. Invite me first: `/invite @jobs-bot`."
+            ) from None
         respond(delete_original=True)
 
     return share
@@ -226,18 +228,21 @@ def _channel_of(body: dict[str, Any]) -> str:
     return (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
 
 
-def _post_visible(client: WebClient, channel: str, text: str, blocks: list[dict]) -> None:
+def _post_visible(client: WebClient, channel: str, text: str, blocks: list[dict[str, Any]]) -> None:
+    def post() -> object:
+        return client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
     try:
-        client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-    except SlackApiError as e:
+        errors.call("chat.postMessage", post)
+    except errors.NotInChannel:
         # Public channels can be joined without an invite; private ones cannot.
-        if e.response.get("error") != "not_in_channel":
-            raise
-        client.conversations_join(channel=channel)
-        client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        errors.call("conversations.join", lambda: client.conversations_join(channel=channel))
+        errors.call("chat.postMessage", post)
 
 
-def _rerun_work(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond) -> None:  # noqa: ANN001
+def _rerun_work(
+    body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
     actions.decode(action.get("value"), actions.JOBS_RERUN)
     # Reruns go through the Jobs API (repair), which jobs-bot does not talk to yet.
     respond(
@@ -251,14 +256,16 @@ def _rerun_work(body: dict[str, Any], action: dict[str, Any], client: WebClient,
 def _pick_job_work(deps: AppDeps) -> ClickWork:
     """ "Show status" on a "did you mean" list: the chosen job's status replaces the list."""
 
-    def pick(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond) -> None:  # noqa: ANN001
+    def pick(
+        body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
         value = actions.decode(action.get("value"), actions.JOBS_PICK_JOB)
         # workspace_id/job_id is unambiguous even when job ids repeat across workspaces.
         text = f"status {value.workspace_id}/{value.job_id}"
         answer = deps.service.answer_text(
             text, user_id=body["user"]["id"], channel_id=_channel_of(body)
         )
-        message = with_share_button(answer, text)
+        message = with_share_button(deps.renderer, answer, text)
         respond(
             text=message["text"],
             blocks=message["blocks"],
@@ -273,7 +280,7 @@ def _feedback_work(
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
-    respond,  # noqa: ANN001
+    respond: Respond,
 ) -> None:
     actions.decode(action.get("value"), action.get("action_id"))
     # Feedback is stored with the alert state, which arrives with the alerts feature.
@@ -285,52 +292,41 @@ def _feedback_work(
     )
 
 
-def _ack_only(ack) -> None:  # noqa: ANN001 - URL buttons still send a click that must be acked
+def _ack_only(ack: Ack) -> None:
+    """URL buttons open the link in the browser and still send a click that must be acked."""
     ack()
 
 
 # --- errors ----------------------------------------------------------------------------------
 
 
-def _on_error(error: Exception, body: dict[str, Any], respond, logger) -> BoltResponse | None:  # noqa: ANN001
+def _on_error(renderer: Renderer) -> Callable[..., BoltResponse | None]:
     """Errors raised outside the listeners' own guard (middleware, Bolt itself)."""
-    _report(error, body, respond, logger)
-    return None
+
+    def on_error(
+        error: Exception, body: dict[str, Any], respond: Respond, logger: logging.Logger
+    ) -> BoltResponse | None:
+        _report(renderer, error, body, respond, logger)
+        return None
+
+    return on_error
 
 
-def _report(error: Exception, body: dict[str, Any], respond, logger) -> None:  # noqa: ANN001
+def _report(
+    renderer: Renderer,
+    error: Exception,
+    body: dict[str, Any],
+    respond: Respond,
+    logger: logging.Logger,
+) -> None:
     """Known errors become a friendly ephemeral; unknown ones an error id, logged in full."""
-    text = _error_text(error, logger)
+    text = errors.user_text(error, logger)
     if body.get("response_url") or body.get("response_urls"):
         try:
-            respond(**_problem_message(text), response_type="ephemeral", replace_original=False)
+            respond(**_problem(renderer, text), response_type="ephemeral", replace_original=False)
         except Exception:  # noqa: BLE001 - nothing more can be told to the user
             logger.exception("could not tell the user about the error")
 
 
-def _error_text(error: Exception, logger) -> str:  # noqa: ANN001
-    """What the user is told: a UserError's own words, else an error id the log can be searched by."""
-    if isinstance(error, UserError):
-        logger.info("told user: %s", error)
-        return str(error)
-    error_id = _new_error_id()
-    logger.error("error %s: %s", error_id, error, exc_info=error)
-    return _unexpected_text(error_id)
-
-
-def _problem_message(text: str) -> dict[str, Any]:
-    return {
-        "text": text,
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {text}"}}],
-    }
-
-
-def _unexpected_text(error_id: str) -> str:
-    return (
-        f"Something went wrong on my side (error id `{error_id}`). "
-        "The operator can find the details in the bot's log under that id."
-    )
-
-
-def _new_error_id() -> str:
-    return uuid.uuid4().hex[:8]
+def _problem(renderer: Renderer, text: str) -> dict[str, Any]:
+    return renderer.render("problem.json.j2", message=text)

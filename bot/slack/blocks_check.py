@@ -11,7 +11,7 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-from bot.blockkit_limits import MAX_BLOCKS, MAX_FALLBACK_TEXT
+from bot.render.limits import MAX_BLOCKS, MAX_FALLBACK_TEXT
 
 
 def problems(message: dict[str, Any]) -> list[str]:

@@ -11,7 +11,28 @@ from typing import Any
 
 import duckdb
 
+from bot.errors import UserError
 from bot.warehouse import schema, sql
+
+
+def open_db(path: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The one way jobs-bot opens DuckDB: a warehouse file (created with every system table
+    unless `read_only`), or an in-memory one for ``None``.
+
+    The session time zone is UTC because timestamps are stored naive-in-UTC; a local zone
+    would shift every ``CAST(... AS TIMESTAMPTZ)`` and ``current_timestamp`` comparison.
+    """
+    if path is not None and read_only and not Path(path).exists():
+        raise UserError(f"{path}: no such warehouse file (create one with `jobs-bot seed`)")
+    con = duckdb.connect(path if path is not None else ":memory:", read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        schema.create_all(con)
+    return con
+
+
+class QueryFailed(UserError):
+    """A query the embedded warehouse could not run; the message is DuckDB's first line."""
 
 
 class DuckDBWarehouse:
@@ -23,17 +44,10 @@ class DuckDBWarehouse:
 
     @classmethod
     def open(cls, db_path: str | None = None) -> DuckDBWarehouse:
-        if db_path is None:
-            con = duckdb.connect(":memory:")
-            schema.create_all(con)
-        elif Path(db_path).exists():
-            # Read-only: a demo or benchmark may hold the file open for writing elsewhere,
-            # and the bot never writes to the system tables.
-            con = duckdb.connect(db_path, read_only=True)
-        else:
-            con = duckdb.connect(db_path)
-            schema.create_all(con)
-        return cls(con)
+        # Read-only when the file exists: a demo or benchmark may hold it open for writing
+        # elsewhere, and the bot never writes to the system tables.
+        exists = db_path is not None and Path(db_path).exists()
+        return cls(open_db(db_path, read_only=exists))
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -53,7 +67,10 @@ class DuckDBWarehouse:
         values = {k: _to_duckdb(v) for k, v in sql.check_params(query, params).items()}
         cur = self.cursor()
         try:
-            cur.execute(sql.duckdb_sql(query), values)
+            try:
+                cur.execute(sql.duckdb_sql(query), values)
+            except duckdb.Error as e:
+                raise QueryFailed(f"{name} failed: {str(e).splitlines()[0]}") from e
             names = [d[0] for d in cur.description]
             return [dict(zip(names, map(_from_duckdb, row), strict=True)) for row in cur.fetchall()]
         finally:

@@ -13,7 +13,7 @@ has about 50 fields), and an export of a newer workspace should still load.
 from __future__ import annotations
 
 import json
-import sys
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -27,28 +27,16 @@ import pyarrow.parquet as pq
 
 from bot.errors import UserError
 from bot.warehouse import schema
+from bot.warehouse.duckdb_backend import open_db
 from bot.warehouse.load_values import BadValue, converter
 
 FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
+log = logging.getLogger(__name__)
+
 
 class LoadError(UserError):
     """A file in the folder cannot be loaded; the message names file, row and column."""
-
-
-def open_db(path: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (or create) a warehouse file, or an in-memory one for ``None``.
-
-    The session time zone is UTC because timestamps are stored naive-in-UTC; a local zone
-    would shift every ``CAST(... AS TIMESTAMPTZ)`` and ``current_timestamp`` comparison.
-    """
-    if path is not None and read_only and not Path(path).exists():
-        raise UserError(f"{path}: no such warehouse file (create one with `jobs-bot seed`)")
-    con = duckdb.connect(path if path is not None else ":memory:", read_only=read_only)
-    con.execute("SET TimeZone = 'UTC'")
-    if not read_only:
-        schema.create_all(con)
-    return con
 
 
 def arrow_schemas() -> dict[str, pa.Schema]:
@@ -151,7 +139,8 @@ def _table_for(path: Path) -> tuple[str, str]:
 
 
 def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    # A skipped stray file or a duplicate is worth telling the operator, not worth failing for.
+    log.warning("%s", message)
 
 
 def _read_jsonl(path: Path) -> tuple[list[str], dict[str, list[Any]], list[int]]:
@@ -288,21 +277,7 @@ def load_dir(directory: str | Path, db_path: str | None) -> dict[str, int]:
         return dict(writer.rows)
 
 
-def load_command(*, directory: str, db: str) -> int:
-    rows = load_dir(directory, db)
-    print(f"loaded {sum(rows.values())} rows into {db}")
-    for name, n in rows.items():
-        print(f"  {name:40} {n:>10}")
-    return 0
-
-
 def export_dir(db_path: str, directory: str | Path, fmt: str) -> list[Path]:
     from bot.warehouse.export import export_dir as _export
 
     return _export(db_path, directory, fmt)
-
-
-def export_command(*, directory: str, db: str, fmt: str) -> int:
-    paths = export_dir(db, directory, fmt)
-    print(f"wrote {len(paths)} files to {directory}")
-    return 0

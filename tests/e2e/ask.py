@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.slack.driver import Seen, SlackSandbox
-from bot.sandbox.slack.state import Message
 from bot.slack.blocks_check import problems
+from sandbox.slack.driver import Seen, SlackSandbox
+from sandbox.slack.state import Message
 
 LINKED_NAME = re.compile(r"\*<[^|>]+\|([^>]+)>\*")
 

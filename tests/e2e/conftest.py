@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
+from bot import wiring
 from bot.clock import FixedClock
 from bot.config import Config, Workspace, load_config
-from bot.sandbox.demo_account import DemoStory, generate
-from bot.sandbox.slack.driver import SlackSandbox
-from bot.sandbox.slack.workspace import Workspace as SandboxWorkspace
 from bot.service import CommandService
-from bot.slack.app import build_app
-from bot.slack.http_server import BoltHttpServer
 from bot.warehouse import Warehouse, open_warehouse
+from sandbox import DEMO_CONFIG
+from sandbox.demo_account import DemoStory, generate
+from sandbox.slack.driver import SlackSandbox
+from sandbox.slack.workspace import Workspace as SandboxWorkspace
 
 END = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -74,7 +74,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
 
 def demo_config(story: DemoStory, **cost: Any) -> Config:
     """The built-in demo config with the account's workspaces (as `jobs-bot demo` runs it)."""
-    cfg = load_config(None)
+    cfg = load_config(DEMO_CONFIG)
     workspaces = tuple(
         Workspace(id=w.workspace_id, name=w.name, host=w.url) for w in story.workspaces
     )
@@ -85,19 +85,49 @@ def demo_config(story: DemoStory, **cost: Any) -> Config:
 
 
 class Stack:
-    """A sandbox with the real jobs-bot Bolt app behind it over HTTP."""
+    """A sandbox with the real jobs-bot (built by `bot.wiring`) behind it over HTTP."""
 
-    def __init__(self, sb: SlackSandbox, service: CommandService, server: BoltHttpServer) -> None:
+    def __init__(self, sb: SlackSandbox, bot: wiring.Bot) -> None:
         self.sb = sb
-        self.service = service
-        self.server = server
+        self.bot = bot
+        self.service: CommandService = bot.answers
+
+
+def start_stack(
+    warehouse: Warehouse,
+    config: Config,
+    *,
+    working_after: float | None = None,
+    workspace: SandboxWorkspace | None = None,
+) -> Stack:
+    """A sandbox and the bot wired to it in HTTP mode, as `jobs-bot demo` runs it."""
+    sb = SlackSandbox(signing_secret="e2e-signing-secret", workspace=workspace)
+    sb.start()
+    link = wiring.SlackLink(
+        bot_token=sb.bot_token,
+        api_url=sb.api_url,
+        transport="http",
+        signing_secret=sb.signing_secret,
+    )
+    bot = wiring.build(
+        config, FixedClock(END), warehouse=warehouse, slack=link, working_after=working_after
+    )
+    bot.start()
+    assert bot.request_url is not None
+    sb.app_request_url = bot.request_url
+    return Stack(sb, bot)
+
+
+def stop_stack(stack: Stack) -> None:
+    stack.bot.stop()
+    stack.sb.stop()
 
 
 @pytest.fixture
 def make_stack(demo: Demo) -> Iterator[Callable[..., Stack]]:
     """Build a stack; `wrap` puts a wrapper around the real warehouse, `config` replaces the
     demo config."""
-    made: list[tuple[SlackSandbox, BoltHttpServer, Warehouse]] = []
+    made: list[Stack] = []
 
     def make(
         wrap: Callable[[Warehouse], Warehouse] | None = None,
@@ -106,40 +136,29 @@ def make_stack(demo: Demo) -> Iterator[Callable[..., Stack]]:
         working_after: float = 1.5,
         workspace: SandboxWorkspace | None = None,
     ) -> Stack:
-        warehouse = open_warehouse(demo.path)
+        warehouse: Warehouse = open_warehouse(demo.path)
         if wrap is not None:
             warehouse = wrap(warehouse)
-        sb = SlackSandbox(signing_secret="e2e-signing-secret", workspace=workspace)
-        sb.start()
-        service = CommandService(warehouse, config or demo_config(demo.story), FixedClock(END))
-        app = build_app(
-            sb.client(), sb.signing_secret, service=service, working_after=working_after
+        stack = start_stack(
+            warehouse,
+            config or demo_config(demo.story),
+            working_after=working_after,
+            workspace=workspace,
         )
-        server = BoltHttpServer(app)
-        sb.app_request_url = server.start()
-        made.append((sb, server, warehouse))
-        return Stack(sb, service, server)
+        made.append(stack)
+        return stack
 
     yield make
-    for sb, server, warehouse in made:
-        server.stop()
-        sb.stop()
-        warehouse.close()
+    for stack in made:
+        stop_stack(stack)
 
 
 @pytest.fixture(scope="module")
 def stack(demo: Demo) -> Iterator[Stack]:
     """One shared stack for the read-only command tests (each test uses its own user or
     channel where it matters)."""
-    warehouse = open_warehouse(demo.path)
-    sb = SlackSandbox(signing_secret="e2e-signing-secret")
-    sb.start()
-    service = CommandService(warehouse, demo_config(demo.story), FixedClock(END))
-    server = BoltHttpServer(build_app(sb.client(), sb.signing_secret, service=service))
-    sb.app_request_url = server.start()
+    shared = start_stack(open_warehouse(demo.path), demo_config(demo.story))
     try:
-        yield Stack(sb, service, server)
+        yield shared
     finally:
-        server.stop()
-        sb.stop()
-        warehouse.close()
+        stop_stack(shared)

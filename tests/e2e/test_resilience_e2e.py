@@ -6,19 +6,16 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-import bot
+from bot import wiring
 from bot.actions import JOBS_SHARE
 from bot.cli import main
 from bot.clock import FixedClock
-from bot.sandbox.slack.driver import SlackSandbox
-from bot.service import CommandService
-from bot.slack.app import build_app
 from bot.warehouse import open_warehouse
+from sandbox import DEMO_CONFIG
+from sandbox.slack.driver import SlackSandbox
 from tests.e2e.ask import ask
 from tests.e2e.conftest import END, Demo, FlakyWarehouse, SlowWarehouse, Stack, demo_config
 
@@ -87,12 +84,17 @@ def test_forged_and_stale_signatures_get_401_and_no_answer(stack: Stack) -> None
 
 
 def test_socket_mode_answers_a_command_and_a_share_click(demo: Demo) -> None:
-    warehouse = open_warehouse(demo.path)
     with SlackSandbox(signing_secret="unused") as sb:
-        service = CommandService(warehouse, demo_config(demo.story), FixedClock(END))
-        app = build_app(sb.client(), None, service=service)
-        handler = SocketModeHandler(app, sb.app_token)
-        handler.connect()
+        link = wiring.SlackLink(
+            bot_token=sb.bot_token, api_url=sb.api_url, transport="socket", app_token=sb.app_token
+        )
+        bot = wiring.build(
+            demo_config(demo.story),
+            FixedClock(END),
+            warehouse=open_warehouse(demo.path),
+            slack=link,
+        )
+        bot.start()
         try:
             assert sb.wait_for_socket()
             seen = sb.command("/jobs failing", user="U02BOB")
@@ -104,8 +106,7 @@ def test_socket_mode_answers_a_command_and_a_share_click(demo: Demo) -> None:
             shared = [m for m in sb.messages("C02ALERTS") if m.text == answer[0].text]
             assert len(shared) == 1 and "Shared by <@U02BOB>" in str(shared[0].blocks[-1])
         finally:
-            handler.close()
-            warehouse.close()
+            bot.stop()
 
 
 def test_run_refuses_to_start_without_slack_secrets(
@@ -113,7 +114,7 @@ def test_run_refuses_to_start_without_slack_secrets(
 ) -> None:
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    config = str(Path(bot.__file__).parent / "demo_config.yml")
+    config = DEMO_CONFIG
     assert main(["run", "--config", config]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("jobs-bot: set these environment variables")

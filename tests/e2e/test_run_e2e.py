@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.sandbox.slack.driver import SlackSandbox
+import sandbox
+from sandbox.slack.driver import SlackSandbox
 from tests.e2e.conftest import Demo
 
-DEMO_CONFIG = Path(__file__).resolve().parents[2] / "bot" / "demo_config.yml"
+DEMO_CONFIG = Path(sandbox.DEMO_CONFIG)
 
 
 def _config(tmp_path: Path, demo: Demo, sb: SlackSandbox, mode: str) -> Path:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.actions import JOBS_SHARE
-from bot.sandbox.slack.workspace import default_workspace
+from sandbox.slack.workspace import default_workspace
 from tests.e2e.ask import ask
 from tests.e2e.conftest import Stack
 

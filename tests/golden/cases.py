@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot import actions
+from bot.grammar import COMMANDS, WINDOW_EXAMPLES
 from bot.service.commands import IDS
-from bot.slack.parsing import COMMANDS, WINDOW_EXAMPLES
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 EVIL = "<!channel> *boom* <http://evil|click> &amp;"
@@ -361,5 +361,15 @@ def cases() -> dict[str, tuple[str, dict[str, Any]]]:
             {"message": "I couldn't read the system tables <now>.", "error_id": "ab12cd34"},
         ),
         "notice": ("notice.json.j2", {"what": "Muting a job"}),
+        "share_button": (
+            "share_button.json.j2",
+            {"value": actions.encode(command="failing 24h", at=1772438400)},
+        ),
+        "shared_credit": ("shared_credit.json.j2", {"user_id": "U02BOB", "label": "/jobs <!here>"}),
+        "working": ("working.json.j2", {"label": "/jobs status `a` <!channel>"}),
+        "problem": (
+            "problem.json.j2",
+            {"message": "I can't post in this channel. Invite me first: `/invite @jobs-bot`."},
+        ),
     }
     return {name: (tpl, {**common, **data}) for name, (tpl, data) in raw.items()}

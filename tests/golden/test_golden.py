@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.blockkit_limits import MAX_BLOCKS
 from bot.clock import FixedClock
 from bot.render import Renderer, default_templates_dir
+from bot.render.limits import MAX_BLOCKS
 from bot.slack.blocks_check import problems
 from tests.golden.cases import NOW, cases
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from slack_bolt import App
 
-from bot.sandbox.slack.driver import SlackSandbox
 from bot.slack.http_server import BoltHttpServer
+from sandbox.slack.driver import SlackSandbox
 
 
 @pytest.fixture

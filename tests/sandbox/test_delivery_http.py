@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 from slack_bolt import App
 
-from bot.sandbox.slack.driver import InteractionError, SlackSandbox
+from sandbox.slack.driver import InteractionError, SlackSandbox
 
 BUTTONS = [
     {"type": "section", "text": {"type": "mrkdwn", "text": "*nightly_etl* failed"}},

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 from slack_bolt import App
 
-from bot.sandbox.slack.driver import SlackSandbox
+from sandbox.slack.driver import SlackSandbox
 
 ALERT_BLOCKS = [
     {

@@ -17,8 +17,8 @@ from browserkit import screenshot_dir
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.sandbox.slack.server import SandboxServer
 from bot.slack.http_server import BoltHttpServer
+from sandbox.slack.server import SandboxServer
 
 SCREENSHOT = screenshot_dir() / "sandbox.png"
 DATE_EPOCH = 1392734382  # 2014-02-18 14:39:42 UTC

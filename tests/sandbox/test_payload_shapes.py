@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote
 from slack_bolt import App
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox.slack.driver import SlackSandbox
+from sandbox.slack.driver import SlackSandbox
 
 # §1.1 slash command form fields (enterprise_* only on Enterprise Grid, so not sent).
 COMMAND_FIELDS = {

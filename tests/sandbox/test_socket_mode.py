@@ -7,7 +7,7 @@ import time
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.sandbox.slack.driver import SlackSandbox
+from sandbox.slack.driver import SlackSandbox
 
 
 def test_socket_mode_command_and_click(sb: SlackSandbox, bolt_app: App):

@@ -12,8 +12,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
-from bot.sandbox.slack.driver import SlackSandbox
-from bot.sandbox.slack.workspace import default_workspace
+from sandbox.slack.driver import SlackSandbox
+from sandbox.slack.workspace import default_workspace
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Job failed*"}}
 

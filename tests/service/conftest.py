@@ -14,10 +14,11 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config import Config, Workspace, load_config
-from bot.sandbox.demo_account import DemoStory, generate
 from bot.service import CommandService
 from bot.warehouse import Warehouse, open_warehouse
 from bot.warehouse.loader import load_dir
+from sandbox import DEMO_CONFIG
+from sandbox.demo_account import DemoStory, generate
 
 END = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WS = "1111111111111111"
@@ -54,7 +55,7 @@ def demo_config(story: DemoStory) -> Config:
     workspaces = tuple(
         Workspace(id=w.workspace_id, name=w.name, host=w.url) for w in story.workspaces
     )
-    return load_config(None).model_copy(update={"workspaces": workspaces})
+    return load_config(DEMO_CONFIG).model_copy(update={"workspaces": workspaces})
 
 
 @pytest.fixture
@@ -131,7 +132,7 @@ def hand_service(tmp_path: Path) -> Callable[..., tuple[CommandService, Counting
     def make(jobs: list[dict], runs: list[dict]) -> tuple[CommandService, CountingWarehouse]:
         wh = CountingWarehouse(open_warehouse(build_db(tmp_path, jobs, runs)))
         opened.append(wh)
-        return CommandService(wh, load_config(None), FixedClock(END)), wh
+        return CommandService(wh, load_config(DEMO_CONFIG), FixedClock(END)), wh
 
     yield make
     for wh in opened:

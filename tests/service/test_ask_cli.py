@@ -8,12 +8,27 @@ import json
 import pytest
 
 from bot.cli import main
+from sandbox import DEMO_CONFIG
 from bot.slack.blocks_check import problems
 
 
 def test_ask_prints_a_readable_answer(demo, capsys):
     db, story = demo
-    assert main(["ask", "/jobs failing 24h", "--db", db, "--at", "2026-03-02T09:00Z"]) == 0
+    assert (
+        main(
+            [
+                "ask",
+                "/jobs failing 24h",
+                "--db",
+                db,
+                "--config",
+                DEMO_CONFIG,
+                "--at",
+                "2026-03-02T09:00Z",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Failing jobs · last 24h" in out
     assert story.failing_designed()[0].job.name in out
@@ -26,7 +41,17 @@ def test_ask_json_prints_the_block_kit_payload(demo, capsys):
     db, _ = demo
     assert (
         main(
-            ["ask", "/jobs status nightly_sales", "--db", db, "--at", "2026-03-02T09:00Z", "--json"]
+            [
+                "ask",
+                "/jobs status nightly_sales",
+                "--db",
+                db,
+                "--config",
+                DEMO_CONFIG,
+                "--at",
+                "2026-03-02T09:00Z",
+                "--json",
+            ]
         )
         == 0
     )
@@ -38,9 +63,33 @@ def test_ask_json_prints_the_block_kit_payload(demo, capsys):
 
 def test_ask_at_replays_a_past_moment(demo, capsys):
     db, _ = demo
-    main(["ask", "/jobs failing 24h", "--db", db, "--at", "2026-02-20T09:00Z", "--json"])
+    main(
+        [
+            "ask",
+            "/jobs failing 24h",
+            "--db",
+            db,
+            "--config",
+            DEMO_CONFIG,
+            "--at",
+            "2026-02-20T09:00Z",
+            "--json",
+        ]
+    )
     earlier = json.loads(capsys.readouterr().out)
-    main(["ask", "/jobs failing 24h", "--db", db, "--at", "2026-03-02T09:00Z", "--json"])
+    main(
+        [
+            "ask",
+            "/jobs failing 24h",
+            "--db",
+            db,
+            "--config",
+            DEMO_CONFIG,
+            "--at",
+            "2026-03-02T09:00Z",
+            "--json",
+        ]
+    )
     now = json.loads(capsys.readouterr().out)
     assert earlier["text"] != now["text"]
 
@@ -55,12 +104,17 @@ def test_ask_without_a_warehouse_file_says_how_to_make_one(tmp_path, capsys):
 
 
 def test_ask_with_a_bad_at_time_is_a_clear_error(demo, capsys):
-    code = main(["ask", "/jobs failing", "--db", demo[0], "--at", "yesterday-ish"])
+    code = main(
+        ["ask", "/jobs failing", "--db", demo[0], "--config", DEMO_CONFIG, "--at", "yesterday-ish"]
+    )
     assert code != 0
     assert "ISO 8601" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("text", ["/jobs", "/jobs bogus words", "/jobs cost 7d by sku"])
 def test_ask_handles_help_typos_and_cost(demo, capsys, text):
-    assert main(["ask", text, "--db", demo[0], "--at", "2026-03-02T09:00Z"]) == 0
+    assert (
+        main(["ask", text, "--db", demo[0], "--config", DEMO_CONFIG, "--at", "2026-03-02T09:00Z"])
+        == 0
+    )
     assert capsys.readouterr().out.strip()

@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 
 from bot.actions import JOBS_RERUN, decode
-from bot.blockkit_limits import MAX_BLOCKS
+from bot.render.limits import MAX_BLOCKS
 from bot.slack.blocks_check import problems
 from tests.service.conftest import EVIL, WS, job_row, run_row
 

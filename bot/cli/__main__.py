@@ -1,0 +1,7 @@
+"""`python -m bot.cli …`, the same as the `jobs-bot` console script."""
+
+import sys
+
+from bot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,24 @@
+"""Socket Mode: the bot opens a websocket to Slack (no public URL needed) and receives
+commands and clicks over it; Bolt's built-in handler does the protocol."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+
+class SocketModeConnection:
+    """The Bolt app over a Socket Mode connection opened with the app-level token."""
+
+    def __init__(self, app: App, app_token: str) -> None:
+        self._handler = SocketModeHandler(app, app_token)
+
+    def start(self) -> str | None:
+        self._handler.connect()
+        return None
+
+    def serve_forever(self) -> None:
+        self._handler.start()
+
+    def stop(self) -> None:
+        self._handler.close()

@@ -1,0 +1,155 @@
+"""response_url: the per-interaction webhook an app answers through.
+
+Each command or click gets its own URL, good for 5 uses within 30 minutes (reference
+§1.4). A post becomes an ephemeral for the invoker (default) or a channel message
+(`response_type: in_channel`); `replace_original` / `delete_original` act on the message
+that holds the clicked button, or for a command on the message the command produced.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from sandbox.slack.blockkit import MAX_TEXT_LEN, check_blocks, normalize_blocks
+from sandbox.slack.state import Message
+
+if TYPE_CHECKING:
+    from sandbox.slack.server import SandboxServer
+
+MAX_USES = 5
+LIFETIME = 30 * 60.0
+
+
+@dataclass
+class Hook:
+    id: str
+    kind: str  # commands | actions
+    channel: str
+    user: str
+    created: float
+    target: Message | None = None  # what replace_original / delete_original act on
+    uses: int = 0
+
+
+class ResponseError(Exception):
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+class Hooks:
+    def __init__(self, server: SandboxServer) -> None:
+        self.server = server
+        self._lock = threading.Lock()
+        self._hooks: dict[str, Hook] = {}
+
+    def new(self, kind: str, channel: str, user: str, target: Message | None = None) -> Hook:
+        hook = Hook(secrets.token_hex(12), kind, channel, user, self.server.state.now(), target)
+        with self._lock:
+            self._hooks[hook.id] = hook
+        return hook
+
+    def url(self, hook: Hook) -> str:
+        team = self.server.state.ws.team_id
+        return f"{self.server.base_url}/hooks/{hook.kind}/{team}/{hook.id}"
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.text()
+        hook = self._hooks.get(request.match_info["hook_id"])
+        status, text = 200, "ok"
+        try:
+            body = self._parse(raw)
+            self._use(hook)
+            assert hook is not None
+            self.show(hook, body, source="response_url")
+        except ResponseError as e:
+            status, text = e.status, e.text
+        state = self.server.state
+        with state.lock:
+            state.hook_posts.append(
+                {
+                    "hook_id": hook.id if hook else None,
+                    "kind": hook.kind if hook else None,
+                    "body": raw,
+                    "content_type": request.headers.get("Content-Type", ""),
+                    "status": status,
+                    "answer": text,
+                }
+            )
+        state.touch()
+        return web.Response(status=status, text=text)
+
+    def _parse(self, raw: str) -> dict[str, Any]:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise ResponseError(400, "invalid_payload") from None
+        if not isinstance(body, dict):
+            raise ResponseError(400, "invalid_payload")
+        return body
+
+    def _use(self, hook: Hook | None) -> None:
+        # (uncertain) Slack's bodies for these refusals are undocumented in the reference;
+        # "no_service"/"expired_url"/"used_url" follow Slack's webhook error style.
+        if hook is None:
+            raise ResponseError(404, "no_service")
+        with self._lock:
+            if self.server.state.now() - hook.created > LIFETIME:
+                raise ResponseError(404, "expired_url")
+            if hook.uses >= MAX_USES:
+                raise ResponseError(404, "used_url")
+            hook.uses += 1
+
+    def show(self, hook: Hook, body: dict[str, Any], *, source: str) -> Message | None:
+        """Apply a response body (from response_url or an ack) to what people see."""
+        state = self.server.state
+        target = hook.target
+        if body.get("delete_original"):
+            if target is None:
+                raise ResponseError(404, "message_not_found")
+            state.delete(target)
+            hook.target = None
+            return None
+        text = body.get("text") or ""
+        blocks = body.get("blocks")
+        if not isinstance(text, str) or (not text and not blocks):
+            raise ResponseError(400, "no_text")
+        if len(text) > MAX_TEXT_LEN:
+            raise ResponseError(400, "msg_too_long")
+        if blocks is not None and (not isinstance(blocks, list) or check_blocks(blocks)):
+            raise ResponseError(400, "invalid_blocks")
+        if body.get("replace_original") and target is not None:
+            state.replace(target, text, normalize_blocks(blocks) if blocks is not None else [])
+            return target
+        bot = state.ws.bot
+        in_channel = body.get("response_type") == "in_channel"
+        thread_ts = body.get("thread_ts")
+        msg = Message(
+            channel=hook.channel,
+            ts=state.next_ts(hook.channel),
+            text=text,
+            blocks=normalize_blocks(blocks),
+            user=bot.user_id,
+            bot_id=bot.bot_id,
+            app_id=bot.app_id,
+            username=bot.name,
+            thread_ts=str(thread_ts)
+            if thread_ts and state.get(hook.channel, str(thread_ts))
+            else None,
+            source=source,
+        )
+        if in_channel:
+            state.add_message(msg)
+        else:
+            msg.to_user = hook.user
+            state.add_ephemeral(msg)
+        if hook.kind == "commands":
+            hook.target = msg  # a command's URL edits what that command produced
+        return msg

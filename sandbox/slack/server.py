@@ -1,0 +1,168 @@
+"""SandboxServer: the local Slack on loopback, on its own thread and event loop.
+
+One aiohttp app serves the Web API (`/api/<method>`), response_urls (`/hooks/...`), the
+Socket Mode websocket (`/link/`), the page (`/`, `/static/...`) and its API
+(`/sandbox/api/...`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.slack import webapi
+from sandbox.slack.delivery import Deliverer
+from sandbox.slack.faults import Faults
+from sandbox.slack.interaction import Interactions
+from sandbox.slack.pageapi import PageApi
+from sandbox.slack.response_url import Hooks
+from sandbox.slack.socket_mode import SocketHub
+from sandbox.slack.state import State
+from sandbox.slack.views import Triggers
+from sandbox.slack.workspace import Workspace, default_workspace
+
+STATIC_DIR = Path(__file__).parent / "static"
+PLACEHOLDER = (
+    "<!doctype html><title>Slack sandbox</title>"
+    "<p>The sandbox is running; its page (static/index.html) is not installed.</p>"
+)
+
+
+class SandboxServer:
+    def __init__(
+        self,
+        app_request_url: str | None = None,
+        signing_secret: str | None = None,
+        workspace: Workspace | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.app_request_url = app_request_url
+        self.signing_secret = signing_secret or secrets.token_hex(16)
+        self.verification_token = secrets.token_hex(12)  # legacy `token` field; unused for auth
+        self.host = host
+        self.port = port
+        self.state = State(workspace or default_workspace())
+        self.faults = Faults()
+        self.triggers = Triggers()
+        self.hooks = Hooks(self)
+        self.sockets = SocketHub(self)
+        self.deliverer = Deliverer(self)
+        self.interactions = Interactions(self)
+        self.page: PageApi | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    # -- addresses -----------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """What to give `WebClient(base_url=...)`."""
+        return self.base_url + "/api/"
+
+    @property
+    def ws_base_url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> str:
+        if self._thread is not None:
+            return self.base_url
+        ready: Future[None] = Future()
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name="slack-sandbox", daemon=True
+        )
+        self._thread.start()
+        ready.result(timeout=10)
+        return self.base_url
+
+    def _run(self, ready: Future[None]) -> None:
+        loop = asyncio.new_event_loop()
+        self.loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._setup())
+        except BaseException as e:  # report bind errors to the starting thread
+            ready.set_exception(e)
+            loop.close()
+            return
+        ready.set_result(None)
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._teardown())
+            loop.close()
+
+    async def _setup(self) -> None:
+        self.page = PageApi(self)
+        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app.add_routes(
+            [
+                web.route("*", "/api/{method}", self._api),
+                web.post("/hooks/{kind}/{team}/{hook_id}", self.hooks.handle),
+                web.get("/link/", self.sockets.handle_ws),
+                web.get("/", self._index),
+                web.get("/static/{name:.+}", self._static),
+                *self.page.routes(),
+            ]
+        )
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def _teardown(self) -> None:
+        if self.page is not None:
+            self.page.closing.set()
+        await self.sockets.close_all()
+        await self.deliverer.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def stop(self) -> None:
+        if self._thread is None or self.loop is None:
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def call(self, coro: Any, timeout: float = 30.0) -> Any:
+        """Run a coroutine on the server's loop from another thread and wait for it."""
+        assert self.loop is not None, "start() the sandbox first"
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        return await webapi.handle(self, request)
+
+    # -- page files ----------------------------------------------------------------------
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        index = STATIC_DIR / "index.html"
+        if index.is_file():
+            return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return web.Response(text=PLACEHOLDER, content_type="text/html")
+
+    async def _static(self, request: web.Request) -> web.StreamResponse:
+        root = STATIC_DIR.resolve()
+        path = (root / request.match_info["name"]).resolve()
+        if root not in path.parents or not path.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
