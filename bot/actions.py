@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -65,7 +65,7 @@ URL_ONLY_ACTIONS = frozenset({JOBS_OPEN_RUN, JOBS_OPEN_JOB})
 
 SNOOZE_CHOICES = ("1h", "4h", "24h", "tomorrow")
 MAX_VALUE_CHARS = 2000
-VERSION = 1
+VERSION: Final = 1
 
 # Which fields each action needs: checked at decode time so listeners can rely on them.
 _REQUIRED: dict[str, tuple[str, ...]] = {

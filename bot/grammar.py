@@ -212,9 +212,12 @@ def parse_command(text: str, *, now: datetime, tz: str = "UTC") -> Request:
     if sub == "unmute":
         return UnmuteRequest(_required_job(sub, rest))
     _at_most(sub, args, 0)
-    return {"running": RunningRequest, "anomalies": AnomaliesRequest, "alerts": AlertsRequest}[
-        sub
-    ]()
+    bare: dict[str, type[RunningRequest | AnomaliesRequest | AlertsRequest]] = {
+        "running": RunningRequest,
+        "anomalies": AnomaliesRequest,
+        "alerts": AlertsRequest,
+    }
+    return bare[sub]()
 
 
 def clean_slack_text(text: str | None) -> str:

@@ -53,7 +53,7 @@ def slack_link_from_config(config: Config, *, http_port: int | None = None) -> S
         transport=transport,
         signing_secret=reveal(secrets.slack_signing_secret),
         app_token=reveal(secrets.slack_app_token),
-        http_host="0.0.0.0",  # noqa: S104 - production HTTP mode listens behind the operator's proxy
+        http_host="0.0.0.0",
         http_port=http_port if http_port is not None else config.slack.http_port,
     )
 

@@ -31,9 +31,14 @@ WORKING_AFTER_SECONDS = 1.5
 
 
 class AnswerLike(Protocol):
-    text: str
-    blocks: list[dict[str, Any]]
-    asked_at: datetime | None
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def asked_at(self) -> datetime | None: ...
 
 
 class Answerer(Protocol):
@@ -225,7 +230,7 @@ def _share_work(deps: AppDeps) -> ClickWork:
 
 
 def _channel_of(body: dict[str, Any]) -> str:
-    return (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+    return str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
 
 
 def _post_visible(client: WebClient, channel: str, text: str, blocks: list[dict[str, Any]]) -> None:
@@ -324,7 +329,7 @@ def _report(
     if body.get("response_url") or body.get("response_urls"):
         try:
             respond(**_problem(renderer, text), response_type="ephemeral", replace_original=False)
-        except Exception:  # noqa: BLE001 - nothing more can be told to the user
+        except Exception:
             logger.exception("could not tell the user about the error")
 
 

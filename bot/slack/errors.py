@@ -23,7 +23,9 @@ class SlackError(Exception):
 
     code: str = "unknown"
 
-    def __init__(self, code: str, method: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self, code: str, method: str | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"{method or 'slack'}: {code}")
         self.code = code
         self.method = method

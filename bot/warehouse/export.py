@@ -30,7 +30,7 @@ def _select_list(table: schema.Table, fmt: str) -> str:
 
 def export_dir(db_path: str, directory: str | Path, fmt: str) -> list[Path]:
     """Write one file per system table (empty tables give empty files) and return the paths."""
-    from bot.warehouse.loader import open_db  # loader imports this module lazily too
+    from bot.warehouse.duckdb_backend import open_db
 
     if fmt not in FORMATS:
         raise UserError(f"unknown export format {fmt!r} (use parquet or jsonl)")

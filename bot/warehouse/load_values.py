@@ -5,11 +5,14 @@ value. Used by the loader for JSON Lines files and for Parquet columns Arrow can
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
+
+Converter = Callable[[Any], Any]
 
 
 class BadValue(Exception):
@@ -99,7 +102,7 @@ def _to_date(v: Any) -> date:
     raise BadValue(f"expected an ISO 8601 date string, got {_describe(v)}")
 
 
-def converter(typ: pa.DataType):  # -> Callable[[Any], Any], non-None input
+def converter(typ: pa.DataType) -> Converter:  # non-None input
     """A function turning one JSON/Python value into what ``pa.array(..., typ)`` accepts."""
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
         return _to_str
@@ -124,14 +127,14 @@ def converter(typ: pa.DataType):  # -> Callable[[Any], Any], non-None input
     raise NotImplementedError(f"no converter for {typ}")
 
 
-def _nested(conv, v: Any, path: str) -> Any:
+def _nested(conv: Converter, v: Any, path: str) -> Any:
     try:
         return None if v is None else conv(v)
     except BadValue as e:
         raise BadValue(e.message, path + e.path) from None
 
 
-def _map_converter(kconv, vconv):
+def _map_converter(kconv: Converter, vconv: Converter) -> Converter:
     def conv(v: Any) -> list[tuple[Any, Any]]:
         if isinstance(v, dict):
             items = list(v.items())
@@ -149,7 +152,7 @@ def _map_converter(kconv, vconv):
     return conv
 
 
-def _struct_converter(fields: dict):
+def _struct_converter(fields: dict[str, Converter]) -> Converter:
     def conv(v: Any) -> dict[str, Any]:
         if not isinstance(v, dict):
             raise BadValue(f"expected a JSON object (struct), got {_describe(v)}")
@@ -159,7 +162,7 @@ def _struct_converter(fields: dict):
     return conv
 
 
-def _list_converter(item_conv):
+def _list_converter(item_conv: Converter) -> Converter:
     def conv(v: Any) -> list[Any]:
         if not isinstance(v, list | tuple):
             raise BadValue(f"expected a JSON array, got {_describe(v)}")

@@ -99,7 +99,7 @@ class TableWriter:
         )
         self._con.from_arrow(full).insert_into(schema.BY_NAME[full_name].local_name)
         self.rows[full_name] += n
-        return n
+        return int(n)
 
 
 @contextmanager
@@ -228,7 +228,7 @@ def _read_file(path: Path, full_name: str, fmt: str, target: pa.Schema) -> pa.Ta
     else:
         try:
             src = pq.read_table(path)
-        except Exception as e:  # pyarrow raises several types for a broken file
+        except Exception as e:  # noqa: BLE001 - pyarrow raises several types for a broken file
             raise LoadError(f"{path.name}: cannot read Parquet ({e})") from None
         names, rows, where, n = src.column_names, None, "row", src.num_rows
         for name in names:

@@ -14,6 +14,11 @@ subset and say so.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
 from dataclasses import dataclass
 
 _MAP_SS = "MAP(VARCHAR, VARCHAR)"
@@ -280,7 +285,7 @@ TABLES: tuple[Table, ...] = (
 BY_NAME: dict[str, Table] = {t.full_name: t for t in TABLES}
 
 
-def create_all(con) -> None:  # con: duckdb.DuckDBPyConnection
+def create_all(con: duckdb.DuckDBPyConnection) -> None:
     """Create every schema and table (idempotent) on a DuckDB connection."""
     for schema in sorted({t.schema for t in TABLES}):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

@@ -243,11 +243,11 @@ def _rewrite(node: exp.Expression, ts_params: frozenset[str]) -> exp.Expression:
         return exp.Paren(this=exp.Add(this=node.copy(), expression=exp.Literal.number(1)))
     # trunc(d, 'MM') / date_trunc('MM', ts): DuckDB only knows spelled-out units.
     if isinstance(node, exp.DateTrunc | exp.TimestampTrunc):
-        unit = node.args.get("unit")
-        if unit is not None and unit.name.upper() in _TRUNC_UNITS:
+        trunc = node.args.get("unit")
+        if trunc is not None and trunc.name.upper() in _TRUNC_UNITS:
             return exp.Anonymous(
                 this="DATE_TRUNC",
-                expressions=[exp.Literal.string(_TRUNC_UNITS[unit.name.upper()]), node.this],
+                expressions=[exp.Literal.string(_TRUNC_UNITS[trunc.name.upper()]), node.this],
             )
     # Databricks TIMESTAMP is an instant; sqlglot maps it to TIMESTAMPTZ, but the embedded
     # tables hold naive UTC TIMESTAMPs, and mixing the two would depend on the session zone.
@@ -262,8 +262,9 @@ def _rewrite(node: exp.Expression, ts_params: frozenset[str]) -> exp.Expression:
 def to_duckdb(text: str, ts_params: frozenset[str] = frozenset()) -> str:
     """Transpile one Databricks SQL statement to DuckDB. ``ts_params`` names the TIMESTAMP
     parameters (so `:now - start_time` is recognised as interval arithmetic)."""
-    tree = sqlglot.parse_one(text, read="databricks", error_level=ErrorLevel.RAISE)
-    tree = _bottom_up(tree, ts_params)
+    parsed = sqlglot.parse_one(text, read="databricks", error_level=ErrorLevel.RAISE)
+    assert isinstance(parsed, exp.Expression)
+    tree = _bottom_up(parsed, ts_params)
     return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE, comments=False)
 
 
@@ -320,7 +321,7 @@ def check_params(query: Query, params: Mapping[str, Any]) -> dict[str, Any]:
             raise ValueError(
                 f"{query.name}: param :{p.name} wants {p.type}, got {type(value).__name__}"
             )
-        elif p.type == "TIMESTAMP":
+        elif p.type == "TIMESTAMP" and isinstance(value, datetime):
             value = as_utc(value)
         out[p.name] = value
     return out

@@ -8,6 +8,7 @@ so every usage row prices to exactly one list-price row with the documented wind
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -69,7 +70,7 @@ def _emit(
         batch.corrections += 1
 
 
-def _hours(start: int, end: int, w: Window):  # -> Iterator[tuple[int, int]]
+def _hours(start: int, end: int, w: Window) -> Iterator[tuple[int, int]]:
     """(hour start, seconds used in that hour) for hours already billed at the end time."""
     t = start
     limit = min(end, w.end)

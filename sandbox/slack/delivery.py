@@ -97,7 +97,7 @@ class Deliverer:
             headers["X-Slack-Retry-Num"] = str(retry)
             headers["X-Slack-Retry-Reason"] = "http_timeout"
         record: dict[str, Any] = {"transport": "http", "url": url, "headers": headers, "body": body}
-        timeout = aiohttp.ClientTimeout(total=ACK_DEADLINE)
+        timeout = aiohttp.ClientTimeout(total=self.server.ack_deadline)
         try:
             async with self._http().post(
                 url, data=body.encode(), headers=headers, timeout=timeout
@@ -119,7 +119,7 @@ class Deliverer:
     async def _send_socket(self, envelope_type: str, payload: dict[str, Any], retry: int) -> Ack:
         try:
             acked = await self.server.sockets.deliver(
-                envelope_type, payload, retry=retry, timeout=ACK_DEADLINE
+                envelope_type, payload, retry=retry, timeout=self.server.ack_deadline
             )
         except TimeoutError:
             return Ack("timeout", None, "", "", "operation_timeout", "socket")

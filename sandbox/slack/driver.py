@@ -66,8 +66,11 @@ class SlackSandbox:
         workspace: Workspace | None = None,
         *,
         port: int = 0,
+        ack_deadline: float | None = None,
     ) -> None:
         self.server = SandboxServer(app_request_url, signing_secret, workspace, port=port)
+        if ack_deadline is not None:
+            self.server.ack_deadline = ack_deadline
 
     # -- lifecycle and settings ----------------------------------------------------------
     def start(self) -> str:
@@ -201,9 +204,14 @@ class SlackSandbox:
         channel: str = DEFAULT_CHANNEL,
         timeout: float = 5.0,
         settle: float = 0.3,
+        expect_answer: bool = True,
     ) -> Seen:
+        """Type `/cmd text` as `user`. With `expect_answer` (the default) wait for the app's
+        answer after its ack; an app that only acks passes False so nothing is waited for."""
         user = self._default_user(user)
         outcome = self.server.call(self.server.interactions.command(user, channel, text))
+        if not expect_answer:
+            timeout = 0.0
         return self._collect(outcome, user, channel, None, timeout, settle)
 
     def click(
@@ -257,10 +265,11 @@ class SlackSandbox:
             )
         if outcome["status"] == "ok":
             # The app answers after its ack: wait for its first visible act, then for quiet.
-            if not acked_message:
+            if not acked_message and timeout > 0:
                 baseline = outcome["activity_before"]
                 self.wait_until(lambda: state.visible_activity() > baseline, timeout)
-            self._settle(settle, timeout)
+            if timeout > 0:
+                self._settle(settle, timeout)
         with state.lock:
             shown_eph = [m for m in state.ephemerals_for(user, channel) if float(m.ts) >= started]
             shown = [

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.slack import webapi
-from sandbox.slack.delivery import Deliverer
+from sandbox.slack.delivery import ACK_DEADLINE, Deliverer
 from sandbox.slack.faults import Faults
 from sandbox.slack.interaction import Interactions
 from sandbox.slack.pageapi import PageApi
@@ -43,8 +43,11 @@ class SandboxServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        ack_deadline: float = ACK_DEADLINE,
     ) -> None:
         self.app_request_url = app_request_url
+        # Slack waits 3 s for an ack; tests of a late ack shorten it so they need not sleep 3 s.
+        self.ack_deadline = ack_deadline
         self.signing_secret = signing_secret or secrets.token_hex(16)
         self.verification_token = secrets.token_hex(12)  # legacy `token` field; unused for auth
         self.host = host
@@ -93,7 +96,7 @@ class SandboxServer:
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._setup())
-        except BaseException as e:  # report bind errors to the starting thread
+        except BaseException as e:  # noqa: BLE001 - report bind errors to the starting thread
             ready.set_exception(e)
             loop.close()
             return

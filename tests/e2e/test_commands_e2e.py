@@ -46,7 +46,7 @@ def test_failing_lists_the_storys_failures_worst_first_with_streaks(
         assert f"{hosts[first.job.workspace_id]}/jobs/{first.job.job_id}/runs/" in shown.body
 
 
-def LINKED(item: dict) -> str:  # noqa: N802 - reads like the field it extracts
+def LINKED(item: dict) -> str:
     return re.search(r"\*<[^|>]+\|([^>]+)>\*", item["text"]["text"]).group(1)
 
 
@@ -126,7 +126,7 @@ def _money(text: str) -> float:
     return float(text.replace("$", "").replace(",", ""))
 
 
-def _ranked(shown) -> list[tuple[str, float]]:  # noqa: ANN001
+def _ranked(shown) -> list[tuple[str, float]]:
     top = next(b for b in shown.blocks if b.get("text", {}).get("text", "").startswith("*Top"))
     return [
         (m.group(1), _money(m.group(2)))

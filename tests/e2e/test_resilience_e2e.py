@@ -48,7 +48,7 @@ def test_a_failing_warehouse_tells_the_user_logs_for_the_operator_and_recovers(
 ) -> None:
     flaky: list[FlakyWarehouse] = []
 
-    def wrap(wh):  # noqa: ANN001, ANN202
+    def wrap(wh):
         flaky.append(FlakyWarehouse(wh))
         return flaky[0]
 

@@ -14,7 +14,7 @@ from tests.e2e.ask import ask
 from tests.e2e.conftest import Stack
 
 
-def _share(stack: Stack, shown, user: str):  # noqa: ANN001, ANN202
+def _share(stack: Stack, shown, user: str):
     return stack.sb.click(shown.message, JOBS_SHARE, block_id="jobs_share", user=user)
 
 

@@ -119,7 +119,7 @@ def build_app(sandbox: SandboxServer, clicks: list[str]) -> App:
     app = App(client=client, signing_secret=sandbox.signing_secret)
 
     @app.middleware
-    def slow_to_answer(body, next) -> None:  # noqa: A002 - Bolt injects by this name
+    def slow_to_answer(body, next) -> None:
         # Holding the request itself (not the listener) keeps the HTTP answer back past
         # Slack's 3-second deadline; Bolt's own ack wait would answer 404 at the same moment.
         if str(body.get("text", "")).startswith("slow"):

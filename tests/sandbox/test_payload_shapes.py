@@ -171,7 +171,7 @@ def _texts_received(sb: SlackSandbox, serve, typed: list[str]) -> list[str]:
 
     serve(app)
     for text in typed:
-        assert sb.command(f"/jobs {text}").status == "ok"
+        assert sb.command(f"/jobs {text}", expect_answer=False).status == "ok"
     return got
 
 

@@ -1,0 +1,1 @@
+"""The state store tests, run on SQLite and on PostgreSQL."""

@@ -1,0 +1,191 @@
+"""The outbox as the channel sees it: an alert enqueued twice is sent once, two notifiers
+never send the same message, a retry waits for its time, and updates to an alert wait for
+the alert itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.clock import FixedClock
+from bot.store import IncidentKey, OutboxKind, OutboxState, Store
+from tests.store.conftest import START
+from tests.store.racing import race
+
+JOB = IncidentKey("1001", "42")
+
+
+def _post(
+    store: Store,
+    key: str,
+    channel: str = "C_ALERTS",
+    incident_id: int | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    return store.outbox.enqueue(
+        dedupe_key=key,
+        channel=channel,
+        kind=OutboxKind.POST,
+        payload={"text": key},
+        incident_id=incident_id,
+        not_before=not_before,
+    )
+
+
+def test_the_same_alert_enqueued_twice_is_one_row(store: Store) -> None:
+    assert _post(store, "failure:1001:42:r1")
+    assert not _post(store, "failure:1001:42:r1")
+    assert store.outbox.pending_count() == 1
+    message = store.outbox.find("failure:1001:42:r1")
+    assert message is not None
+    assert message.state is OutboxState.PENDING and message.payload == {
+        "text": "failure:1001:42:r1"
+    }
+
+
+def test_racing_replicas_enqueue_one_row(open_store: Callable[[], Store]) -> None:
+    replicas = [open_store() for _ in range(4)]
+    added = race(8, lambda i: _post(replicas[i % 4], "failure:1001:42:r1"))
+    assert added.count(True) == 1
+    assert replicas[0].outbox.pending_count() == 1
+
+
+def test_messages_are_claimed_oldest_first_and_by_channel(store: Store) -> None:
+    _post(store, "a", channel="C1")
+    _post(store, "b", channel="C2")
+    _post(store, "c", channel="C1")
+    first = store.outbox.claim_next(channel="C1")
+    assert first is not None and first.dedupe_key == "a"
+    assert first.state is OutboxState.SENDING and first.attempts == 1
+    second = store.outbox.claim_next()
+    assert second is not None and second.dedupe_key == "b"
+    third = store.outbox.claim_next()
+    assert third is not None and third.dedupe_key == "c"
+    assert store.outbox.claim_next() is None
+
+
+def test_racing_notifiers_each_message_is_claimed_once(open_store: Callable[[], Store]) -> None:
+    replicas = [open_store() for _ in range(4)]
+    for i in range(5):
+        _post(replicas[0], f"m{i}")
+
+    def drain(i: int) -> list[str]:
+        claimed = []
+        while (message := replicas[i % 4].outbox.claim_next()) is not None:
+            claimed.append(message.dedupe_key)
+        return claimed
+
+    per_notifier = race(8, drain)
+    everything = [key for claimed in per_notifier for key in claimed]
+    assert sorted(everything) == [f"m{i}" for i in range(5)]
+
+
+def test_racing_for_one_message_has_one_winner(open_store: Callable[[], Store]) -> None:
+    replicas = [open_store() for _ in range(4)]
+    _post(replicas[0], "only")
+    claims = race(8, lambda i: replicas[i % 4].outbox.claim_next())
+    assert len([c for c in claims if c is not None]) == 1
+
+
+def test_sent_messages_record_the_ts_and_the_alert_becomes_the_incidents_message(
+    store: Store, clock: FixedClock
+) -> None:
+    incident = store.incidents.open_or_bump_failure(JOB, "r1", START, "boom").incident
+    _post(store, "alert", incident_id=incident.id)
+    message = store.outbox.claim_next()
+    assert message is not None
+    clock.set(START + timedelta(seconds=2))
+    assert store.outbox.mark_sent(message, "1700000000.000100")
+    assert not store.outbox.mark_sent(message, "1700000000.000999")  # a second mark changes nothing
+    sent = store.outbox.get(message.id)
+    assert sent is not None
+    assert (sent.state, sent.slack_ts, sent.sent_at) == (
+        OutboxState.SENT,
+        "1700000000.000100",
+        START + timedelta(seconds=2),
+    )
+    linked = store.incidents.get(incident.id)
+    assert linked is not None
+    assert (linked.channel, linked.message_ts, linked.thread_ts) == (
+        "C_ALERTS",
+        "1700000000.000100",
+        "1700000000.000100",
+    )
+    assert store.outbox.pending_count() == 0
+    assert not _post(store, "alert", incident_id=incident.id)  # sent once, never again
+
+
+def test_updates_and_thread_replies_wait_for_the_alert_post(store: Store) -> None:
+    incident = store.incidents.open_or_bump_failure(JOB, "r1", START, "boom").incident
+    for kind, key in ((OutboxKind.UPDATE, "streak-2"), (OutboxKind.THREAD_REPLY, "reply-2")):
+        store.outbox.enqueue(
+            dedupe_key=key, channel="C_ALERTS", kind=kind, payload={}, incident_id=incident.id
+        )
+    assert store.outbox.claim_next() is None  # nothing to update yet
+    _post(store, "alert", incident_id=incident.id)
+    post = store.outbox.claim_next()
+    assert post is not None and post.kind is OutboxKind.POST
+    assert store.outbox.claim_next() is None
+    store.outbox.mark_sent(post, "1700000000.000100")
+    update = store.outbox.claim_next()
+    reply = store.outbox.claim_next()
+    assert update is not None and reply is not None
+    assert (update.kind, reply.kind) == (OutboxKind.UPDATE, OutboxKind.THREAD_REPLY)
+
+
+def test_a_retry_waits_for_its_time(store: Store, clock: FixedClock) -> None:
+    _post(store, "alert")
+    message = store.outbox.claim_next()
+    assert message is not None
+    retry_at = START + timedelta(seconds=30)
+    assert store.outbox.mark_retry(message, "ratelimited", retry_at)
+    assert store.outbox.claim_next() is None
+    assert store.outbox.pending_count() == 1
+    clock.set(retry_at)
+    again = store.outbox.claim_next()
+    assert again is not None and again.attempts == 2 and again.last_error == "ratelimited"
+
+
+def test_a_dead_notifiers_claim_is_taken_over_and_its_late_mark_is_refused(
+    store: Store, clock: FixedClock
+) -> None:
+    _post(store, "alert")
+    stuck = store.outbox.claim_next(lease=timedelta(minutes=2))
+    assert stuck is not None
+    clock.set(START + timedelta(minutes=1))
+    assert store.outbox.claim_next() is None  # still within its claim
+    clock.set(START + timedelta(minutes=2))
+    taken = store.outbox.claim_next()
+    assert taken is not None and taken.id == stuck.id and taken.attempts == 2
+    assert not store.outbox.mark_sent(stuck, "1.1")
+    assert store.outbox.mark_sent(taken, "2.2")
+    final = store.outbox.get(taken.id)
+    assert final is not None and final.slack_ts == "2.2"
+
+
+def test_a_message_slack_refuses_is_failed_for_good(store: Store) -> None:
+    _post(store, "alert", channel="C_GONE")
+    message = store.outbox.claim_next()
+    assert message is not None
+    assert store.outbox.mark_failed(message, "channel_not_found")
+    assert store.outbox.claim_next() is None
+    assert store.outbox.pending_count() == 0
+    [failed] = store.outbox.failed()
+    assert (failed.state, failed.last_error) == (OutboxState.FAILED, "channel_not_found")
+
+
+def test_not_before_delays_a_message(store: Store, clock: FixedClock) -> None:
+    _post(store, "digest", not_before=START + timedelta(hours=1))
+    assert store.outbox.claim_next() is None
+    clock.set(START + timedelta(hours=1))
+    assert store.outbox.claim_next() is not None
+
+
+def test_pending_count_per_channel(store: Store) -> None:
+    _post(store, "a", channel="C1")
+    _post(store, "b", channel="C1")
+    _post(store, "c", channel="C2")
+    store.outbox.claim_next(channel="C1")  # sending still counts as not yet sent
+    assert store.outbox.pending_count("C1") == 2
+    assert store.outbox.pending_count("C2") == 1
+    assert store.outbox.pending_count() == 3

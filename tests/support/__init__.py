@@ -1,0 +1,1 @@
+"""Helpers shared by test folders (fixtures stay in the conftest files)."""
