@@ -93,7 +93,7 @@ class Window:
 
 
 @dataclass(frozen=True)
-class JobRef:
+class JobArg:
     """A job as the user named it: by id, by workspace_id/job_id, or by (part of) its name."""
 
     text: str
@@ -123,7 +123,7 @@ class FailingRequest:
 
 @dataclass(frozen=True)
 class StatusRequest:
-    job: JobRef
+    job: JobArg
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class RunningRequest:
 
 @dataclass(frozen=True)
 class SlaRequest:
-    job: JobRef | None = None
+    job: JobArg | None = None
 
 
 @dataclass(frozen=True)
@@ -154,14 +154,14 @@ class AlertsRequest:
 
 @dataclass(frozen=True)
 class MuteRequest:
-    job: JobRef
+    job: JobArg
     duration: timedelta
     until: datetime  # UTC
 
 
 @dataclass(frozen=True)
 class UnmuteRequest:
-    job: JobRef
+    job: JobArg
 
 
 Request = (
@@ -241,25 +241,25 @@ def clean_slack_text(text: str | None) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
-def parse_job(text: str) -> JobRef:
+def parse_job(text: str) -> JobArg:
     """A job argument: `123`, `1234567890/123`, a Databricks job URL, or a name."""
     value = _unquote(text.strip())
     if not value:
         raise ParseError("Which job? Give its name or id, e.g. `/jobs status nightly_sales`.")
     if value.isdigit():
-        return JobRef(value, job_id=int(value))
+        return JobArg(value, job_id=int(value))
     pair = re.fullmatch(r"(\d+)\s*/\s*(\d+)", value)
     if pair:
-        return JobRef(value, job_id=int(pair.group(2)), workspace_id=int(pair.group(1)))
+        return JobArg(value, job_id=int(pair.group(2)), workspace_id=int(pair.group(1)))
     url = re.match(r"https?://\S*?/jobs/(\d+)", value)
     if url:
         workspace = re.search(r"[?&]o=(\d+)", value)
-        return JobRef(
+        return JobArg(
             value,
             job_id=int(url.group(1)),
             workspace_id=int(workspace.group(1)) if workspace else None,
         )
-    return JobRef(value)
+    return JobArg(value)
 
 
 def parse_window(text: str, *, now: datetime, tz: str = "UTC") -> Window:
@@ -363,7 +363,7 @@ def _parse_mute(rest: str, *, now: datetime) -> MuteRequest:
     return MuteRequest(parse_job(" ".join(words[:-1])), span, as_utc(now) + span)
 
 
-def _required_job(sub: str, rest: str) -> JobRef:
+def _required_job(sub: str, rest: str) -> JobArg:
     if not rest:
         usage = next(c for c in COMMANDS if c.name == sub)
         raise ParseError(f"Which job? e.g. `{usage.example}`.")

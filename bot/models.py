@@ -12,7 +12,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-FAILURE_STATES = frozenset({"ERROR", "FAILED", "TIMED_OUT"})
+# The one definition of a failed final run, in the system-table spelling (the Jobs API's
+# states are normalised to it; a platform failure, INTERNAL_ERROR, arrives as ERROR). The
+# queries' `IN (...)` lists must say the same; tests/warehouse/test_wh_failed_states.py checks.
+FAILED_STATES = frozenset({"ERROR", "FAILED", "TIMED_OUT"})
 
 
 class MatchKind(StrEnum):
@@ -61,7 +64,9 @@ class FailingJob:
 
 
 @dataclass(frozen=True)
-class JobRef:
+class JobMatch:
+    """A job the lookup query found for what a person typed, and how well it matched."""
+
     workspace_id: str
     job_id: str
     name: str | None
@@ -87,7 +92,7 @@ class RunSummary:
 
     @property
     def failed(self) -> bool:
-        return self.result_state in FAILURE_STATES
+        return self.result_state in FAILED_STATES
 
 
 @dataclass(frozen=True)
@@ -239,3 +244,223 @@ class DigestSummary:
     cost: Decimal
     avg_cost_7d: Decimal
     change_pct: float | None
+
+
+# --- Jobs API (real time) ---
+# Runs as the Jobs REST API 2.2 reports them, read by bot/jobs_api.py. Every state keeps the raw
+# API string next to a normalised one in the system-table spelling (SUCCEEDED, FAILED,
+# TIMED_OUT, CANCELLED, ERROR, SKIPPED, …) so one FAILED_STATES serves both data sources: the
+# API says TIMEDOUT/CANCELED/SUCCESS where the tables say TIMED_OUT/CANCELLED/SUCCEEDED, and
+# 2.2 reports platform failures as status.termination_details.type INTERNAL_ERROR.
+
+from bot.errors import UserError  # noqa: E402  (kept inside this section: others edit the top)
+
+# Normalised states of a run that has not ended yet.
+ACTIVE_STATES = frozenset({"QUEUED", "PENDING", "RUNNING", "TERMINATING", "BLOCKED", "WAITING"})
+
+
+@dataclass(frozen=True)
+class ApiRunState:
+    """A run's (or task run's) state: `state` is normalised, the rest are the API's own strings.
+
+    `state` is UNKNOWN only when the API sent values this bot has never seen (new enum members
+    are kept raw here; the SDK's typed objects would have turned them into None)."""
+
+    state: str
+    ended: bool
+    status_state: str | None  # 2.2 status.state: QUEUED, PENDING, RUNNING, TERMINATED, …
+    life_cycle_state: str | None  # deprecated state.life_cycle_state
+    result_state: str | None  # deprecated state.result_state: SUCCESS, FAILED, TIMEDOUT, …
+    termination_code: str | None  # status.termination_details.code: RUN_EXECUTION_ERROR, …
+    termination_type: str | None  # SUCCESS, INTERNAL_ERROR, CLIENT_ERROR, CLOUD_FAILURE
+    message: str | None  # termination_details.message, else state.state_message
+    queue_reason: str | None = None  # status.queue_details.code while queued
+
+    @property
+    def failed(self) -> bool:
+        return self.state in FAILED_STATES
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    """One attempt of one task; a retried task appears once per attempt (new run_id)."""
+
+    task_key: str
+    run_id: str
+    attempt_number: int
+    state: ApiRunState
+    start_time: datetime | None
+    end_time: datetime | None
+    duration_seconds: float | None
+    run_page_url: str | None
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepairEntry:
+    """One entry of a run's repair history: the ORIGINAL run or a REPAIR (which has an id)."""
+
+    kind: str  # raw repair_history[].type: ORIGINAL or REPAIR
+    repair_id: str | None
+    start_time: datetime | None
+    end_time: datetime | None
+    state: ApiRunState
+    task_run_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApiRun:
+    """A job run from runs/list or runs/get. Ids are strings, times UTC, durations seconds.
+
+    `tasks_complete` is False when the tasks were not asked for (runs/list without
+    expand_tasks) or were cut at the API's 100-element page; runs/get pages them all."""
+
+    workspace_id: str
+    job_id: str | None  # absent for some one-time (SUBMIT_RUN) runs
+    run_id: str
+    run_name: str | None
+    state: ApiRunState
+    start_time: datetime | None
+    end_time: datetime | None  # None while running (the API sends 0)
+    duration_seconds: float | None  # run_duration: the run and all its repairs
+    queue_seconds: float | None
+    run_page_url: str | None
+    run_type: str | None  # raw: JOB_RUN, SUBMIT_RUN, WORKFLOW_RUN
+    trigger: str | None  # raw: PERIODIC, ONE_TIME, RETRY, RUN_JOB_TASK, FILE_ARRIVAL, …
+    creator_user_name: str | None
+    attempt_number: int = 0
+    original_attempt_run_id: str | None = None
+    tasks: tuple[TaskRun, ...] = ()
+    tasks_complete: bool = False
+    repair_history: tuple[RepairEntry, ...] = ()
+
+    @property
+    def in_progress(self) -> bool:
+        return not self.state.ended
+
+    @property
+    def latest_repair_id(self) -> str | None:
+        """The id the next repair must name (None before the first repair)."""
+        ids = [r.repair_id for r in self.repair_history if r.kind == "REPAIR" and r.repair_id]
+        return ids[-1] if ids else None
+
+    @property
+    def repairs(self) -> int:
+        return sum(1 for r in self.repair_history if r.kind == "REPAIR")
+
+    def latest_attempts(self) -> tuple[TaskRun, ...]:
+        """The last attempt of each task, in the API's task order."""
+        latest: dict[str, TaskRun] = {}
+        for t in self.tasks:
+            seen = latest.get(t.task_key)
+            if seen is None or t.attempt_number >= seen.attempt_number:
+                latest[t.task_key] = t
+        return tuple(latest.values())
+
+    def attempts(self, task_key: str) -> tuple[TaskRun, ...]:
+        return tuple(
+            sorted(
+                (t for t in self.tasks if t.task_key == task_key), key=lambda t: t.attempt_number
+            )
+        )
+
+    @property
+    def failed_tasks(self) -> tuple[TaskRun, ...]:
+        return tuple(t for t in self.latest_attempts() if t.state.failed)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A job's settings as jobs/get gives them: what routing, mentions and schedules need."""
+
+    workspace_id: str
+    job_id: str
+    name: str | None
+    tags: dict[str, str]
+    creator_user_name: str | None
+    run_as_user_name: str | None
+    quartz_cron: str | None
+    timezone: str | None
+    paused: bool
+
+    @property
+    def owner(self) -> str | None:
+        """Who to mention: the `owner` tag, else who it runs as, else its creator."""
+        return self.tags.get("owner") or self.run_as_user_name or self.creator_user_name
+
+
+@dataclass(frozen=True)
+class TaskError:
+    """What runs/get-output says about a failed task run (the output of a job run as a whole
+    is not available: the API wants a task run id)."""
+
+    run_id: str
+    error: str | None
+    error_trace: str | None
+    truncated: bool  # the API cut the logs/output, or the bot cut the trace to a Slack size
+
+
+@dataclass(frozen=True)
+class RepairStarted:
+    workspace_id: str
+    run_id: str
+    repair_id: str
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    workspace_id: str
+    job_id: str
+    run_id: str
+    number_in_job: str | None
+
+
+@dataclass(frozen=True)
+class JobAccess:
+    """Whether one person may run (and repair) one job, per the job's Databricks ACL."""
+
+    workspace_id: str
+    job_id: str
+    email: str
+    allowed: bool
+    level: str | None  # the highest level found: CAN_VIEW, CAN_MANAGE_RUN, CAN_MANAGE, IS_OWNER
+    via: str | None  # "user", or "group:<name>" when the level comes through a group
+    user_found: bool  # False: no Databricks user has that email in this workspace
+
+
+class JobsApiError(UserError):
+    """A Jobs API call did not give an answer; the message is meant for a person."""
+
+    def __init__(self, workspace: str, message: str) -> None:
+        super().__init__(message)
+        self.workspace = workspace
+
+
+class JobsApiUnavailable(JobsApiError):
+    """The workspace did not answer in time: down, throttled past the bound, or timing out."""
+
+    def __init__(self, workspace: str, reason: str) -> None:
+        super().__init__(workspace, f"Databricks workspace {workspace} is not answering ({reason})")
+        self.reason = reason
+
+
+class JobsApiRefused(JobsApiError):
+    """The workspace answered no: bad credentials, no permission, an invalid request, or a
+    state that forbids it (e.g. repairing a run still in progress)."""
+
+    def __init__(self, workspace: str, reason: str, code: str | None = None) -> None:
+        super().__init__(workspace, f"Databricks workspace {workspace} refused: {reason}")
+        self.reason = reason
+        self.code = code  # the API's error_code, e.g. INVALID_PARAMETER_VALUE
+
+
+class RunNotFound(JobsApiError):
+    def __init__(self, workspace: str, run_id: str) -> None:
+        super().__init__(workspace, f"run {run_id} does not exist in workspace {workspace}")
+        self.run_id = run_id
+
+
+class JobNotFound(JobsApiError):
+    def __init__(self, workspace: str, job_id: str) -> None:
+        super().__init__(workspace, f"job {job_id} does not exist in workspace {workspace}")
+        self.job_id = job_id

@@ -14,14 +14,14 @@ from pathlib import Path
 from bot import wiring
 from bot.clock import SystemClock
 from bot.config import Config, load_config
-from bot.config.sections import Workspace
+from bot.config.sections import WorkspaceConfig
 from bot.errors import UserError
 from bot.warehouse import make_warehouse
 from sandbox import DEMO_CONFIG
 from sandbox.slack.server import SandboxServer
 
 
-def seed_warehouse(seed: int, workdir: Path) -> tuple[str, tuple[Workspace, ...]]:
+def seed_warehouse(seed: int, workdir: Path) -> tuple[str, tuple[WorkspaceConfig, ...]]:
     """A fresh demo account ending now; its file and its workspaces (for links)."""
     from sandbox.demo_account import generate
 
@@ -36,13 +36,13 @@ def seed_warehouse(seed: int, workdir: Path) -> tuple[str, tuple[Workspace, ...]
     print(f"  failing now: {failing or 'nothing'}; cost spike today: {spike}")
     # No Jobs API in the demo yet, so the workspaces are for links only.
     workspaces = tuple(
-        Workspace(id=w.workspace_id, name=w.name, host=w.url, jobs_api=False)
+        WorkspaceConfig(id=w.workspace_id, name=w.name, host=w.url, jobs_api=False)
         for w in story.workspaces
     )
     return path, workspaces
 
 
-def demo_config(config: str | None, workspaces: tuple[Workspace, ...]) -> Config:
+def demo_config(config: str | None, workspaces: tuple[WorkspaceConfig, ...]) -> Config:
     cfg = load_config(config or DEMO_CONFIG)
     if workspaces and not cfg.workspaces:
         cfg = cfg.model_copy(update={"workspaces": list(workspaces)})

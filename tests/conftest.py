@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browserkit import CHROMIUM, CHROMIUM_ARGS
+
+from tests.browserkit import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")

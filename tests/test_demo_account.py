@@ -7,11 +7,11 @@ import statistics
 from datetime import UTC, datetime
 
 import pytest
-from dbcompare import differing_tables, row_counts
 
 from bot.errors import UserError
 from bot.warehouse.loader import open_db
 from sandbox.demo_account import DemoStory, generate, seed_command
+from tests.dbcompare import differing_tables, row_counts
 
 END = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 END_NAIVE = END.replace(tzinfo=None)

@@ -13,7 +13,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbcompare import differing_tables, row_counts
 
 from bot.cli import main
 from bot.warehouse import schema
@@ -24,6 +23,7 @@ from bot.warehouse.loader import (
     open_db,
 )
 from sandbox.demo_account import generate
+from tests.dbcompare import differing_tables, row_counts
 
 GOOD = Path(__file__).parent / "data" / "load" / "good"
 END = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

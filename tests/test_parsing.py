@@ -14,7 +14,7 @@ from bot.grammar import (
     FailingRequest,
     Grouping,
     HelpRequest,
-    JobRef,
+    JobArg,
     MuteRequest,
     ParseError,
     RunningRequest,
@@ -109,13 +109,13 @@ def test_bad_windows_explain_with_examples(word):
 
 
 def test_status_by_id_pair_url_and_name():
-    assert parse("status 123") == StatusRequest(JobRef("123", job_id=123))
+    assert parse("status 123") == StatusRequest(JobArg("123", job_id=123))
     assert parse("status 1234567890/42") == StatusRequest(
-        JobRef("1234567890/42", job_id=42, workspace_id=1234567890)
+        JobArg("1234567890/42", job_id=42, workspace_id=1234567890)
     )
     url = parse("status <https://adb-1.azuredatabricks.net/jobs/77/runs/9?o=555>")
     assert url.job.job_id == 77 and url.job.workspace_id == 555
-    assert parse("status nightly sales load") == StatusRequest(JobRef("nightly sales load"))
+    assert parse("status nightly sales load") == StatusRequest(JobArg("nightly sales load"))
     assert parse("status   nightly   sales ").job.name == "nightly sales"
 
 
@@ -128,7 +128,7 @@ def test_status_by_id_pair_url_and_name():
     ],
 )
 def test_quotes_are_tolerated(text):
-    assert parse(text).job == JobRef("nightly sales")
+    assert parse(text).job == JobArg("nightly sales")
 
 
 def test_status_needs_a_job():
@@ -148,7 +148,7 @@ def test_slack_escapes_are_undone():
 
 def test_injection_looking_names_are_just_strings():
     req = parse("status '; DROP TABLE x; --")
-    assert req.job == JobRef("'; DROP TABLE x; --")
+    assert req.job == JobArg("'; DROP TABLE x; --")
     evil = parse("status &lt;!channel&gt; *boom* &amp;amp;")
     assert evil.job.name == "<!channel> *boom* &amp;"
 
@@ -168,7 +168,7 @@ def test_running_anomalies_alerts():
 
 def test_sla_with_and_without_job():
     assert parse("sla") == SlaRequest(None)
-    assert parse("sla nightly sales") == SlaRequest(JobRef("nightly sales"))
+    assert parse("sla nightly sales") == SlaRequest(JobArg("nightly sales"))
 
 
 @pytest.mark.parametrize(
@@ -203,9 +203,9 @@ def test_cost_grouping_typo_suggests_the_right_one():
 
 def test_mute_and_unmute():
     req = parse("mute nightly sales 4h")
-    assert req == MuteRequest(JobRef("nightly sales"), timedelta(hours=4), NOW + timedelta(hours=4))
+    assert req == MuteRequest(JobArg("nightly sales"), timedelta(hours=4), NOW + timedelta(hours=4))
     assert parse("mute 123 for 2d").duration == timedelta(days=2)
-    assert parse("unmute nightly sales") == UnmuteRequest(JobRef("nightly sales"))
+    assert parse("unmute nightly sales") == UnmuteRequest(JobArg("nightly sales"))
     for bad in ("mute", "mute nightly", "mute 4h", "mute nightly sales forever"):
         with pytest.raises(ParseError, match="how long"):
             parse(bad)

@@ -14,16 +14,23 @@ from bot.config.parsing import (
     parse_duration,
 )
 from bot.config.secrets import Secrets
-from bot.config.sections import JobRef, RoutingRule, SlaRule, Workspace
+from bot.config.sections import (
+    JobSelector,
+    RoutingRule,
+    SlaRule,
+    WarehouseConfig,
+    WorkspaceConfig,
+)
 
 __all__ = [
     "Config",
     "ConfigError",
-    "JobRef",
+    "JobSelector",
     "RoutingRule",
     "Secrets",
     "SlaRule",
-    "Workspace",
+    "WarehouseConfig",
+    "WorkspaceConfig",
     "check_file",
     "cron_trigger",
     "format_days",

@@ -22,16 +22,16 @@ from bot.config.sections import (
     State,
     TimeZoneName,
     UserId,
-    Warehouse,
-    Workspace,
+    WarehouseConfig,
+    WorkspaceConfig,
     compile_name_pattern,
 )
 
 
 class Config(Section):
     timezone: TimeZoneName = "UTC"
-    warehouse: Warehouse
-    workspaces: tuple[Workspace, ...] = ()
+    warehouse: WarehouseConfig
+    workspaces: tuple[WorkspaceConfig, ...] = ()
     slack: Slack
     routing: tuple[RoutingRule, ...] = ()
     slas: tuple[SlaRule, ...] = ()
@@ -59,7 +59,7 @@ class Config(Section):
         """A channel key from slack.channels resolved to its channel; other values as given."""
         return self.slack.channels.get(name_or_channel, name_or_channel)
 
-    def workspace(self, id_or_name: str | int) -> Workspace | None:
+    def workspace(self, id_or_name: str | int) -> WorkspaceConfig | None:
         key = str(id_or_name)
         for ws in self.workspaces:
             if key in (ws.id, ws.name):

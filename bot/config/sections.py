@@ -48,7 +48,7 @@ class Section(BaseModel):
 # --- warehouse -----------------------------------------------------------------------------
 
 
-class EmbeddedWarehouse(Section):
+class EmbeddedWarehouseConfig(Section):
     path: str = "jobs-bot.duckdb"  # ":memory:" keeps it in memory
 
 
@@ -72,18 +72,18 @@ def _http_path(value: str) -> str:
     return value
 
 
-class DatabricksWarehouse(Section):
+class DatabricksWarehouseConfig(Section):
     server_hostname: Annotated[str, BeforeValidator(_server_hostname)]
     http_path: Annotated[str, AfterValidator(_http_path)]
 
 
-class Warehouse(Section):
-    embedded: EmbeddedWarehouse | None = None
-    databricks: DatabricksWarehouse | None = None
+class WarehouseConfig(Section):
+    embedded: EmbeddedWarehouseConfig | None = None
+    databricks: DatabricksWarehouseConfig | None = None
     cache_ttl_seconds: int = Field(60, ge=0)
 
     @model_validator(mode="after")
-    def _one_kind(self) -> Warehouse:
+    def _one_kind(self) -> WarehouseConfig:
         if (self.embedded is None) == (self.databricks is None):
             raise ValueError("give either embedded or databricks")
         return self
@@ -92,18 +92,35 @@ class Warehouse(Section):
 # --- workspaces ----------------------------------------------------------------------------
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _https_url(value: str) -> str:
+    # Plain http only on this machine's loopback: the local Databricks of `jobs-bot demo`.
     parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.netloc:
+    local = parts.scheme == "http" and parts.hostname in _LOOPBACK
+    if (parts.scheme != "https" and not local) or not parts.netloc:
         raise ValueError(f"{parsing._show(value)} is not an https:// URL")
     return value.rstrip("/")
 
 
-class Workspace(Section):
+def _env_name(value: str) -> str:
+    # A name, never the token itself: a pasted dapi… token fails this (lower case).
+    if not re.match(r"^[A-Z_][A-Z0-9_]*$", value):
+        # Not echoed: it may be the token itself.
+        raise ValueError("is not an environment variable name (give the name, not the token)")
+    return value
+
+
+class WorkspaceConfig(Section):
     id: WorkspaceId
     name: str = Field(min_length=1)
     host: Annotated[str, AfterValidator(_https_url)]
     jobs_api: bool = True  # False: watch this workspace through system tables only
+    # The environment variable that holds this workspace's personal access token. A PAT works
+    # in its own workspace only, so with several workspaces one DATABRICKS_TOKEN cannot serve
+    # them all (an OAuth service principal can). Unset: OAuth M2M, else DATABRICKS_TOKEN.
+    pat_env: Annotated[str, AfterValidator(_env_name)] | None = None
 
 
 # --- Slack ---------------------------------------------------------------------------------
@@ -135,7 +152,7 @@ class Slack(Section):
 # --- jobs, routing, SLAs -------------------------------------------------------------------
 
 
-class JobRef(Section):
+class JobSelector(Section):
     """One job, by name (any workspace unless workspace_id is given) or by workspace_id + job_id."""
 
     name: str | None = None
@@ -143,7 +160,7 @@ class JobRef(Section):
     job_id: JobId | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> JobRef:
+    def _check(self) -> JobSelector:
         if self.job_id is not None and self.workspace_id is None:
             raise ValueError("job_id needs workspace_id too (job ids repeat across workspaces)")
         if self.name is None and self.job_id is None:
@@ -192,7 +209,7 @@ class RoutingRule(Section):
     tag: dict[str, str] | None = None
     name_pattern: Annotated[str, AfterValidator(_check_pattern)] | None = None
     workspace: str | None = None  # a workspace id or a name from `workspaces`
-    job: JobRef | None = None
+    job: JobSelector | None = None
     # A key of slack.channels, "#channel-name" or a channel id (checked against slack.channels
     # in checks.py, which sees the whole file).
     channel: Annotated[str, BeforeValidator(_channel_ref)]
@@ -230,7 +247,7 @@ class SlaRule(Section):
     """One of: succeeded by `deadline` on `days`; finish within `max_duration`; run at least
     every `freshness`."""
 
-    job: JobRef
+    job: JobSelector
     deadline: ClockTime | None = None
     days: Days | None = None
     max_duration: Duration | None = None

@@ -24,6 +24,9 @@ Likely cause: cost ≈ runs × average duration × cost per run-hour, so the rat
 splits into a run-count factor, a duration factor and the remainder (compute: bigger or
 different SKU / node type). Each factor's log is its share of the jump; retries (repairs)
 are reported as their own cause. Causes are ranked by that share.
+
+Decisions are facts (a `Verdict`, z, the threshold, `Cause`s with their numbers); the service
+phrases them.
 """
 
 from __future__ import annotations
@@ -32,9 +35,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Literal
-
-from bot.render.formatting import duration
 
 MAD_TO_SIGMA = 1.4826
 MIN_SHARE = math.log(1.1)  # a cause must explain at least a 10% rise to be named
@@ -75,11 +77,28 @@ class Feedback:
     kind: Literal["expected", "not_anomaly"]
 
 
+class CauseKind(StrEnum):
+    MORE_RUNS = "more_runs"  # value: runs that day, usual: baseline runs
+    LONGER_RUNS = "longer_runs"  # value / usual: average run duration, seconds
+    COMPUTE = "compute"  # new SKUs / node types; rate_ratio: cost per run-hour vs usual
+    RETRIES = "retries"  # value: repairs that day, usual: baseline repairs
+
+
 @dataclass(frozen=True)
 class Cause:
-    kind: Literal["more_runs", "longer_runs", "compute", "retries"]
+    kind: CauseKind
     share: float  # log-ratio contribution; larger explains more of the jump
-    text: str
+    value: float | None = None
+    usual: float | None = None
+    new: tuple[str, ...] = ()  # COMPUTE: SKUs and node types first seen that day
+    rate_ratio: float | None = None  # COMPUTE: set only when the rate rose more than 10%
+
+
+class Verdict(StrEnum):
+    MARKED_EXPECTED = "marked_expected"  # feedback said this day is expected
+    BELOW_MINIMUM = "below_minimum"  # under Sensitivity.min_amount
+    WITHIN_BASELINE = "within_baseline"  # z < threshold
+    ANOMALY = "anomaly"
 
 
 @dataclass(frozen=True)
@@ -88,7 +107,7 @@ class Decision:
     is_anomaly: bool
     z: float
     threshold: float
-    reason: str
+    verdict: Verdict
     causes: tuple[Cause, ...] = field(default=())
 
     @property
@@ -109,18 +128,18 @@ def robust_z(cost: float, median: float, mad: float, s: Sensitivity = Sensitivit
 def decide(
     c: CostCandidate, s: Sensitivity = Sensitivity(), feedback: Iterable[Feedback] = ()
 ) -> Decision:
-    """Is this candidate an anomaly? With the reason either way, and causes when it is."""
+    """Is this candidate an anomaly? With the verdict either way, and causes when it is."""
     marks = [f for f in feedback if f.key == c.key]
     z = robust_z(c.cost, c.median, c.mad, s)
     not_anomaly = sum(1 for f in marks if f.kind == "not_anomaly" and f.day <= c.day)
     threshold = s.threshold * s.not_anomaly_factor ** min(not_anomaly, s.max_not_anomaly_marks)
     if any(f.kind == "expected" and f.day == c.day for f in marks):
-        return Decision(c, False, z, threshold, "marked as expected for this day")
+        return Decision(c, False, z, threshold, Verdict.MARKED_EXPECTED)
     if c.cost < s.min_amount:
-        return Decision(c, False, z, threshold, f"below the minimum amount ({s.min_amount:g})")
+        return Decision(c, False, z, threshold, Verdict.BELOW_MINIMUM)
     if z < threshold:
-        return Decision(c, False, z, threshold, f"within baseline (z {z:.1f} < {threshold:.1f})")
-    return Decision(c, True, z, threshold, f"z {z:.1f} ≥ {threshold:.1f}", likely_causes(c))
+        return Decision(c, False, z, threshold, Verdict.WITHIN_BASELINE)
+    return Decision(c, True, z, threshold, Verdict.ANOMALY, likely_causes(c))
 
 
 def detect(
@@ -142,42 +161,33 @@ def likely_causes(c: CostCandidate) -> tuple[Cause, ...]:
     cost_ratio = _ratio(c.cost, c.median)
     if run_ratio and run_ratio > 1:
         causes.append(
-            Cause(
-                "more_runs",
-                math.log(run_ratio),
-                f"more runs: {c.runs} vs usually {c.baseline_runs:g}",
-            )
+            Cause(CauseKind.MORE_RUNS, math.log(run_ratio), c.runs, usual=c.baseline_runs)
         )
     if dur_ratio and dur_ratio > 1:
         causes.append(
             Cause(
-                "longer_runs",
+                CauseKind.LONGER_RUNS,
                 math.log(dur_ratio),
-                f"longer runs: {duration(c.avg_duration_s)} on average vs usually "
-                f"{duration(c.baseline_duration_s)}",
+                c.avg_duration_s,
+                usual=c.baseline_duration_s,
             )
         )
     rate_ratio = None
     if cost_ratio:
         rate_ratio = cost_ratio / ((run_ratio or 1.0) * (dur_ratio or 1.0))
-    new = [*c.new_skus, *c.new_node_types]
-    if new or (rate_ratio and rate_ratio > 1.1):
+    new = (*c.new_skus, *c.new_node_types)
+    rate_rose = rate_ratio is not None and rate_ratio > 1.1
+    if new or rate_rose:
         share = math.log(rate_ratio) if rate_ratio and rate_ratio > 1 else 0.0
-        detail = f"new {', '.join(new)}" if new else ""
-        if rate_ratio and rate_ratio > 1.1:
-            rate = f"cost per run-hour ×{rate_ratio:.1f}"
-            detail = f"{detail}; {rate}" if detail else rate
         # A new SKU or node type is worth naming even when the rate hardly moved.
         share = max(share, MIN_SHARE) if new else share
-        causes.append(Cause("compute", share, f"bigger or different compute: {detail}"))
+        causes.append(
+            Cause(CauseKind.COMPUTE, share, new=new, rate_ratio=rate_ratio if rate_rose else None)
+        )
     extra_repairs = c.repairs - c.baseline_repairs
     if extra_repairs > 0:
         share = math.log(1 + extra_repairs / max(c.baseline_runs, 1.0))
-        causes.append(
-            Cause(
-                "retries", share, f"retries: {c.repairs} repairs vs usually {c.baseline_repairs:g}"
-            )
-        )
+        causes.append(Cause(CauseKind.RETRIES, share, c.repairs, usual=c.baseline_repairs))
     significant = [x for x in causes if x.share >= MIN_SHARE]
     return tuple(sorted(significant, key=lambda x: -x.share))
 

@@ -17,7 +17,9 @@ falls in the spring-forward gap (02:30 that night) is read with the pre-change o
 it lands an hour later on the clock (03:30).
 
 Inputs are small frozen dataclasses the caller fills from the warehouse (one row per local
-day) and the config (SlaSpec), so this module depends on neither.
+day) and the config (SlaSpec), so this module depends on neither. The output is facts, not
+sentences: a state, why (`SlaReason`) and the instants and durations behind it; the service
+phrases them for people.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.clock import as_utc
-from bot.render.formatting import duration
 
 ALL_DAYS = frozenset(range(7))  # date.weekday(): 0 = Monday … 6 = Sunday
 
@@ -82,14 +83,43 @@ class DayRuns:
     success_ends: tuple[datetime, ...] = ()
 
 
+class SlaReason(StrEnum):
+    """Why the state is what it is; the SlaStatus fields named here carry the details."""
+
+    NO_SLA_TODAY = "no_sla_today"  # the rule does not apply on this day
+    SUCCEEDED = "succeeded"  # succeeded_at (late_by when after the deadline)
+    NO_SUCCESS = "no_success"  # the deadline passed without a success
+    RUNNING = "running"  # running_since; p90 and expected_finish when there is history
+    NOT_RUNNING = "not_running"  # a run started now would end past the deadline (p90)
+    NOT_STARTED = "not_started"  # nothing yet, with time to spare
+    RUNNING_FOR = "running_for"  # max_duration: elapsed vs limit; p90 when it makes it at risk
+    NO_FINISHED_RUN = "no_finished_run"  # max_duration: nothing to judge this day
+    TOOK = "took"  # max_duration: took vs limit, last_result of that run
+    NO_SUCCESS_ON_RECORD = "no_success_on_record"  # freshness: never succeeded
+    LAST_SUCCESS = "last_success"  # freshness: last_success and every
+
+
 @dataclass(frozen=True)
 class SlaStatus:
+    """An SLA's state on one day and the facts behind it. Instants are UTC."""
+
     state: SlaState
-    reason: str
+    reason: SlaReason
     day: date
-    deadline: datetime | None = None  # UTC
+    deadline: datetime | None = None
     late_by: timedelta | None = None
-    expected_finish: datetime | None = None  # UTC
+    expected_finish: datetime | None = None
+    succeeded_at: datetime | None = None
+    # A deadline rule: the result of the day's latest finished run when it did not succeed.
+    # A max_duration rule (TOOK): the result of the run it judged.
+    last_result: str | None = None
+    running_since: datetime | None = None
+    p90: timedelta | None = None  # set when the reason rests on the usual duration
+    elapsed: timedelta | None = None
+    took: timedelta | None = None
+    limit: timedelta | None = None
+    last_success: datetime | None = None
+    every: timedelta | None = None
 
 
 def evaluate(
@@ -104,7 +134,7 @@ def evaluate(
     zone = ZoneInfo(spec.tz)
     day = day or now.astimezone(zone).date()
     if day.weekday() not in spec.days:
-        return SlaStatus(SlaState.NOT_APPLICABLE, "no SLA on this day", day)
+        return SlaStatus(SlaState.NOT_APPLICABLE, SlaReason.NO_SLA_TODAY, day)
     p90 = timedelta(seconds=p90_seconds) if p90_seconds is not None else None
     ctx = _Ctx(spec, zone, {d.day: d for d in history}, history, p90, now, day)
     if spec.kind == "deadline":
@@ -155,9 +185,6 @@ class _Ctx:
     now: datetime
     day: date
 
-    def local(self, instant: datetime) -> str:
-        return as_utc(instant).astimezone(self.zone).strftime("%H:%M")
-
     def running(self) -> list[datetime]:
         return sorted(as_utc(s) for d in self.history for s in d.running_starts)
 
@@ -170,67 +197,70 @@ class _Ctx:
 def _deadline(c: _Ctx) -> SlaStatus:
     assert c.spec.deadline is not None
     deadline = as_utc(datetime.combine(c.day, c.spec.deadline, tzinfo=c.zone))
-    due = f"due {c.local(deadline)}"
     runs = c.by_day.get(c.day)
     success = as_utc(runs.first_success_end) if runs and runs.first_success_end else None
     if success is not None and success <= c.now:
         if success <= deadline:
             return SlaStatus(
-                SlaState.MET, f"succeeded at {c.local(success)} ({due})", c.day, deadline
+                SlaState.MET, SlaReason.SUCCEEDED, c.day, deadline, succeeded_at=success
             )
-        late = success - deadline
         return SlaStatus(
             SlaState.MET_LATE,
-            f"succeeded at {c.local(success)}, {duration(late)} late ({due})",
+            SlaReason.SUCCEEDED,
             c.day,
             deadline,
-            late_by=late,
+            late_by=success - deadline,
+            succeeded_at=success,
         )
-    failed = bool(runs and runs.last_result and runs.last_result != "SUCCEEDED")
-    prefix = (
-        f"last run {runs.last_result.lower()}; " if failed and runs and runs.last_result else ""
-    )
+    failed = runs.last_result if runs and runs.last_result != "SUCCEEDED" else None
     if c.now >= deadline:
         return SlaStatus(
             SlaState.BREACHED,
-            f"{prefix}no successful run by {c.local(deadline)}",
+            SlaReason.NO_SUCCESS,
             c.day,
             deadline,
             late_by=c.now - deadline,
+            last_result=failed,
         )
-    return _before(c, deadline, prefix, due)
+    return _before(c, deadline, failed)
 
 
-def _before(c: _Ctx, deadline: datetime, prefix: str, due: str) -> SlaStatus:
+def _before(c: _Ctx, deadline: datetime, failed: str | None) -> SlaStatus:
     """Before a deadline without a success: pending or at risk, from the p90 duration."""
     running = c.running()
     if running:
         start = running[0]
         if c.p90 is None:
             return SlaStatus(
-                SlaState.PENDING, f"{prefix}running since {c.local(start)} ({due})", c.day, deadline
+                SlaState.PENDING,
+                SlaReason.RUNNING,
+                c.day,
+                deadline,
+                last_result=failed,
+                running_since=start,
             )
         expected = start + c.p90
-        state = SlaState.AT_RISK if expected > deadline else SlaState.PENDING
         return SlaStatus(
-            state,
-            f"{prefix}running since {c.local(start)}, usually takes {duration(c.p90)} (p90), "
-            f"expected {c.local(expected)} ({due})",
+            SlaState.AT_RISK if expected > deadline else SlaState.PENDING,
+            SlaReason.RUNNING,
             c.day,
             deadline,
             expected_finish=expected,
+            last_result=failed,
+            running_since=start,
+            p90=c.p90,
         )
     if c.p90 is not None and c.now + c.p90 > deadline:
-        expected = c.now + c.p90
         return SlaStatus(
             SlaState.AT_RISK,
-            f"{prefix}not running; a run takes {duration(c.p90)} (p90), so it would end "
-            f"{c.local(expected)} at the earliest ({due})",
+            SlaReason.NOT_RUNNING,
             c.day,
             deadline,
-            expected_finish=expected,
+            expected_finish=c.now + c.p90,
+            last_result=failed,
+            p90=c.p90,
         )
-    return SlaStatus(SlaState.PENDING, f"{prefix}not started yet ({due})", c.day, deadline)
+    return SlaStatus(SlaState.PENDING, SlaReason.NOT_STARTED, c.day, deadline, last_result=failed)
 
 
 def _max_duration(c: _Ctx) -> SlaStatus:
@@ -245,44 +275,56 @@ def _max_duration(c: _Ctx) -> SlaStatus:
         if c.now >= deadline:
             return SlaStatus(
                 SlaState.BREACHED,
-                f"running for {duration(elapsed)}, limit {duration(limit)}",
+                SlaReason.RUNNING_FOR,
                 c.day,
                 deadline,
                 late_by=c.now - deadline,
+                running_since=start,
+                elapsed=elapsed,
+                limit=limit,
             )
         if c.p90 is not None and start + c.p90 > deadline:
             return SlaStatus(
                 SlaState.AT_RISK,
-                f"running for {duration(elapsed)}; usually takes {duration(c.p90)} (p90), "
-                f"limit {duration(limit)}",
+                SlaReason.RUNNING_FOR,
                 c.day,
                 deadline,
                 expected_finish=start + c.p90,
+                running_since=start,
+                p90=c.p90,
+                elapsed=elapsed,
+                limit=limit,
             )
         return SlaStatus(
             SlaState.PENDING,
-            f"running for {duration(elapsed)}, limit {duration(limit)}",
+            SlaReason.RUNNING_FOR,
             c.day,
             deadline,
+            running_since=start,
+            elapsed=elapsed,
+            limit=limit,
         )
     runs = c.by_day.get(c.day)
     if not runs or runs.last_start is None or runs.last_end is None:
         state = SlaState.PENDING if c.day == today else SlaState.NOT_APPLICABLE
-        return SlaStatus(state, "no finished run this day", c.day)
+        return SlaStatus(state, SlaReason.NO_FINISHED_RUN, c.day)
     start, end = as_utc(runs.last_start), as_utc(runs.last_end)
     took, deadline = end - start, start + limit
     if took <= limit:
-        return SlaStatus(
-            SlaState.MET, f"took {duration(took)}, limit {duration(limit)}", c.day, deadline
-        )
-    state = SlaState.MET_LATE if runs.last_result == "SUCCEEDED" else SlaState.BREACHED
-    outcome = "" if state is SlaState.MET_LATE else f" and ended {str(runs.last_result).lower()}"
+        state = SlaState.MET
+    elif runs.last_result == "SUCCEEDED":
+        state = SlaState.MET_LATE
+    else:
+        state = SlaState.BREACHED
     return SlaStatus(
         state,
-        f"took {duration(took)}{outcome}, limit {duration(limit)}",
+        SlaReason.TOOK,
         c.day,
         deadline,
-        late_by=took - limit,
+        late_by=took - limit if took > limit else None,
+        last_result=runs.last_result,
+        took=took,
+        limit=limit,
     )
 
 
@@ -291,16 +333,25 @@ def _freshness(c: _Ctx) -> SlaStatus:
     every = timedelta(hours=c.spec.every_hours)
     successes = c.successes()
     if not successes:
-        return SlaStatus(SlaState.BREACHED, "no successful run on record", c.day)
+        return SlaStatus(SlaState.BREACHED, SlaReason.NO_SUCCESS_ON_RECORD, c.day)
     last = successes[-1]
     deadline = last + every
-    since = f"last success {c.local(last)}, expected every {duration(every)}"
     if c.now >= deadline:
-        return SlaStatus(SlaState.BREACHED, since, c.day, deadline, late_by=c.now - deadline)
-    status = _before(c, deadline, "", f"next due {c.local(deadline)}")
+        return SlaStatus(
+            SlaState.BREACHED,
+            SlaReason.LAST_SUCCESS,
+            c.day,
+            deadline,
+            late_by=c.now - deadline,
+            last_success=last,
+            every=every,
+        )
+    status = _before(c, deadline, None)
     if status.state is SlaState.AT_RISK:
         return status
-    return SlaStatus(SlaState.MET, f"{since} (next due {c.local(deadline)})", c.day, deadline)
+    return SlaStatus(
+        SlaState.MET, SlaReason.LAST_SUCCESS, c.day, deadline, last_success=last, every=every
+    )
 
 
 def _fresh_through_day(

@@ -1,18 +1,23 @@
 """What a command answer is (`Answer`), the short-lived result cache, and the guarded read path
-to the warehouse that turns its failures into one clear `WarehouseUnavailable`."""
+to the warehouse (`Reader.read` around the typed queries of `bot.warehouse.queries`) that turns
+its failures into one clear `WarehouseUnavailable`."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bot.errors import UserError, new_error_id
-from bot.warehouse import Warehouse
+from bot.service.ports import Warehouse
+from bot.warehouse.queries import RowShapeError
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -48,31 +53,43 @@ class WarehouseUnavailable(UserError):
 
 
 class Reader:
-    """Runs named queries on the warehouse; any failure becomes WarehouseUnavailable, logged
-    once with the query name, params and the cause so the operator can find it by error id."""
+    """Calls the typed queries on the warehouse; any warehouse failure becomes
+    WarehouseUnavailable, logged once with the query name, its argument names and the cause so
+    the operator can find it by error id.
+
+    A RowShapeError (a query's columns and its model disagree) is a bug, not an outage: it
+    passes through to the answer's unexpected-error path, which logs it with its own error id.
+    """
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
 
-    def rows(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def read(
+        self,
+        query: Callable[Concatenate[Warehouse, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`query(warehouse, *args, **kwargs)`, guarded; `query` is a bot.warehouse.queries
+        function, named after its query file."""
+        name = getattr(query, "__name__", repr(query))
         try:
-            return self.warehouse.run(name, params)
+            return query(self.warehouse, *args, **kwargs)
+        except RowShapeError:
+            raise
         except Exception as e:  # any driver error: the person gets one clear message
             error_id = new_error_id()
             log.error(
                 "warehouse query %s failed (error id %s, params %s): %s: %s",
                 name,
                 error_id,
-                sorted(params),
+                sorted(kwargs),
                 type(e).__name__,
                 e,
                 exc_info=True,
             )
             raise WarehouseUnavailable(name, error_id) from e
-
-    def one(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        rows = self.rows(name, params)
-        return rows[0] if rows else {}
 
 
 class ResultCache:

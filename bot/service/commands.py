@@ -11,11 +11,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from bot import actions
 from bot.clock import Clock, as_utc
-from bot.config import Config
+from bot.config import Config, SlaRule
 from bot.errors import UserError, new_error_id, unexpected_text
 from bot.grammar import (
     COMMANDS,
@@ -25,6 +24,7 @@ from bot.grammar import (
     CostRequest,
     FailingRequest,
     HelpRequest,
+    JobArg,
     MuteRequest,
     ParseError,
     Request,
@@ -32,15 +32,17 @@ from bot.grammar import (
     SlaRequest,
     StatusRequest,
     UnmuteRequest,
-    Window,
     parse_command,
 )
+from bot.models import JobMatch
 from bot.render import Renderer
 from bot.render.limits import RenderError
 from bot.service import cost, failing, jobs, sla
 from bot.service.answer import Answer, Reader, ResultCache
 from bot.service.common import BILLING_LAG, SYSTEM_TABLES_LAG
-from bot.warehouse import Warehouse
+from bot.service.ports import Warehouse
+from bot.service.views import ErrorView, HelpView, NoticeView, SlaView, View, template_data
+from bot.warehouse import queries
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +132,8 @@ class CommandService:
             case HelpRequest(topic=topic):
                 return self._help(now, topic=topic)
             case FailingRequest(window=window):
-                data = failing.failing_view(self.reader, self.config, window, now)
-                data["window_phrase"] = window_phrase(window)
-                data["window_title"] = window_title(window)
-                return self._render("failing.json.j2", data, now)
+                view = failing.failing_view(self.reader, self.config, window, now)
+                return self._render("failing.json.j2", view, now)
             case StatusRequest(job=ref):
                 return self._status(ref, now)
             case RunningRequest():
@@ -143,69 +143,59 @@ class CommandService:
             case SlaRequest(job=ref):
                 return self._sla(ref, now)
             case CostRequest(window=window, group_by=group):
-                data = cost.cost_view(self.reader, self.config, window, group, now)
-                data["window_phrase"] = window_phrase(window)
-                data["window_title"] = window_title(window)
-                data["prev_phrase"] = previous_phrase(window)
+                spend = cost.cost_view(self.reader, self.config, window, group, now)
                 # Billing is hours behind the runs: say how far it has caught up.
-                billed = data["billed_until"]
-                return self._render("cost.json.j2", data, now, as_of=billed, lag=BILLING_LAG)
+                billed = spend.billed_until
+                return self._render("cost.json.j2", spend, now, as_of=billed, lag=BILLING_LAG)
             case AnomaliesRequest():
-                data = cost.anomalies_view(self.reader, self.config, now)
-                return self._render("anomalies.json.j2", data, now, lag=BILLING_LAG)
+                found = cost.anomalies_view(self.reader, self.config, now)
+                return self._render("anomalies.json.j2", found, now, lag=BILLING_LAG)
             case AlertsRequest() | MuteRequest() | UnmuteRequest():
                 return self._not_yet(request, now)
         raise AssertionError(f"unhandled request {request!r}")
 
-    def _status(self, ref: Any, now: datetime) -> Answer:
+    def _status(self, ref: JobArg, now: datetime) -> Answer:
         lookup = jobs.find_job(self.reader, ref)
         if lookup.job is None:
-            data = jobs.match_view(self.config, ref, lookup)
-            return self._render("status_matches.json.j2", data, now)
-        data = jobs.status_view(self.reader, self.config, lookup.job, now)
-        rules = sla.rules_for_job(self.config, lookup.job)
-        data["slas"] = [sla.sla_entry(self.reader, self.config, r, lookup.job, now) for r in rules]
-        return self._render("status.json.j2", data, now)
+            return self._render(
+                "status_matches.json.j2", jobs.match_view(self.config, ref, lookup), now
+            )
+        job = lookup.job
+        rules = sla.rules_for_job(self.config, job)
+        slas = tuple(sla.sla_entry(self.reader, self.config, r, job, now) for r in rules)
+        view = replace(jobs.status_view(self.reader, self.config, job, now), slas=slas)
+        return self._render("status.json.j2", view, now)
 
-    def _sla(self, ref: Any, now: datetime) -> Answer:
+    def _sla(self, ref: JobArg | None, now: datetime) -> Answer:
         target = None
         if ref is not None:
             lookup = jobs.find_job(self.reader, ref)
             if lookup.job is None:
-                data = jobs.match_view(self.config, ref, lookup)
-                return self._render("status_matches.json.j2", data, now)
+                view = jobs.match_view(self.config, ref, lookup)
+                return self._render("status_matches.json.j2", view, now)
             target = lookup.job
         entries = []
         for rule in self.config.slas:
             for job in self._jobs_for_rule(rule, target):
                 entries.append(sla.sla_entry(self.reader, self.config, rule, job, now))
-        entries.sort(key=lambda e: (not e["bad"], e["name"]))
-        data = {
-            "entries": entries,
-            "count": len(entries),
-            "bad_count": sum(1 for e in entries if e["bad"]),
-            "job": target.get("name") if target else None,
-        }
-        return self._render("sla.json.j2", data, now)
+        entries.sort(key=lambda e: (not e.bad, e.name))
+        sla_view = SlaView(
+            entries=tuple(entries),
+            count=len(entries),
+            bad_count=sum(1 for e in entries if e.bad),
+            job=target.name if target else None,
+        )
+        return self._render("sla.json.j2", sla_view, now)
 
-    def _jobs_for_rule(self, rule: Any, target: dict[str, Any] | None) -> list[Any]:
+    def _jobs_for_rule(self, rule: SlaRule, target: JobMatch | None) -> list[JobMatch | None]:
         if target is not None:
-            matches = rule.job.matches(
-                target.get("name"), str(target.get("workspace_id")), str(target.get("job_id"))
-            )
+            matches = rule.job.matches(target.name, target.workspace_id, target.job_id)
             return [target] if matches else []
-        if rule.job.job_id is not None:
-            rows = self.reader.rows(
-                "job_lookup", {"needle": rule.job.job_id, "include_deleted": False}
-            )
-        else:
-            rows = self.reader.rows(
-                "job_lookup", {"needle": rule.job.name, "include_deleted": False}
-            )
-        found = [
-            r
-            for r in rows
-            if rule.job.matches(r.get("name"), str(r.get("workspace_id")), str(r.get("job_id")))
+        needle = rule.job.job_id if rule.job.job_id is not None else rule.job.name
+        assert needle is not None  # the config insists on a name or an id
+        rows = self.reader.read(queries.job_lookup, needle, include_deleted=False)
+        found: list[JobMatch | None] = [
+            r for r in rows if rule.job.matches(r.name, r.workspace_id, r.job_id)
         ]
         # A rule naming a job the account does not have is shown, not hidden: it is a config
         # mistake worth seeing.
@@ -216,37 +206,37 @@ class CommandService:
     def _render(
         self,
         template: str,
-        data: dict[str, Any],
+        view: View,
         now: datetime,
         *,
         as_of: datetime | None = None,
         lag: str = SYSTEM_TABLES_LAG,
     ) -> Answer:
-        fresh = {"as_of": as_utc(as_of or now), "lag": lag}
+        stamp = as_utc(as_of or now)
+        fresh = {"as_of": stamp, "lag": lag}
+        data = template_data(view)
         message = self.renderer.render(template, **data, ids=IDS, fresh=fresh, now=now)
-        return Answer(message["text"], message.get("blocks", []), fresh["as_of"], None)
+        return Answer(message["text"], message.get("blocks", []), stamp, None)
 
     def _help(
         self, now: datetime, *, topic: str | None = None, problem: str | None = None
     ) -> Answer:
-        commands = [
-            {"name": c.name, "usage": c.usage, "example": c.example, "summary": c.summary}
-            for c in COMMANDS
-        ]
+        commands = COMMANDS
         if topic is not None:
-            commands = [c for c in commands if c["name"] == topic] or commands
-        data = {
-            "commands": commands,
-            "problem": problem,
-            "windows": WINDOW_EXAMPLES,
-            "command": self.config.slack.command,
-        }
-        message = self.renderer.render("help.json.j2", **data)
+            commands = tuple(c for c in COMMANDS if c.name == topic) or COMMANDS
+        view = HelpView(
+            commands=commands,
+            problem=problem,
+            windows=WINDOW_EXAMPLES,
+            command=self.config.slack.command,
+        )
+        message = self.renderer.render("help.json.j2", **template_data(view))
         return Answer(message["text"], message.get("blocks", []), None, None)
 
     def _error(self, message: str, *, error_id: str | None = None) -> Answer:
         try:
-            rendered = self.renderer.render("error.json.j2", message=message, error_id=error_id)
+            view = ErrorView(message=message, error_id=error_id)
+            rendered = self.renderer.render("error.json.j2", **template_data(view))
         except (RenderError, Exception):  # the error answer must never fail in turn
             log.exception("rendering the error answer failed")
             return Answer(message, [], None, None)
@@ -258,29 +248,8 @@ class CommandService:
             MuteRequest: "Muting a job",
             UnmuteRequest: "Unmuting a job",
         }[type(request)]
-        message = self.renderer.render("notice.json.j2", what=what)
+        message = self.renderer.render("notice.json.j2", **template_data(NoticeView(what)))
         return Answer(message["text"], message.get("blocks", []), None, None)
-
-
-def window_phrase(window: Window) -> str:
-    if window.label in ("today", "yesterday"):
-        return window.label
-    return f"in the last {window.label}"
-
-
-def previous_phrase(window: Window) -> str:
-    """What the comparison window is: cost compares with the same length of time just before."""
-    if window.label == "yesterday":
-        return "the day before"
-    if window.label == "today":
-        return "the same number of hours before midnight"
-    return f"the previous {window.label}"
-
-
-def window_title(window: Window) -> str:
-    if window.label in ("today", "yesterday"):
-        return window.label.capitalize()
-    return f"last {window.label}"
 
 
 def cache_key(request: Request, now: datetime, ttl: float) -> str | None:
@@ -311,7 +280,7 @@ def cache_key(request: Request, now: datetime, ttl: float) -> str | None:
     return f"{body}@{bucket}"
 
 
-def _ref_key(ref: Any) -> str:
+def _ref_key(ref: JobArg) -> str:
     if ref.job_id is not None:
         return f"{ref.workspace_id or '*'}/{ref.job_id}"
     return " ".join(ref.text.lower().split())

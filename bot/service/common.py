@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any
 
 from bot.config import Config
 
 # System tables are 5–15 minutes behind the workspace (PRODUCT.md, reference/databricks.md).
 SYSTEM_TABLES_LAG = "system tables lag 5–15 min"
 BILLING_LAG = "billing lags a few hours"
-FAILED_STATES = frozenset({"ERROR", "FAILED", "TIMED_OUT", "INTERNAL_ERROR"})
 
 
 def workspace_host(
-    config: Config, workspace_id: Any, fallback_url: str | None = None
+    config: Config, workspace_id: str | None, fallback_url: str | None = None
 ) -> str | None:
     """The workspace's https URL: the config's host wins, else what system tables know."""
     if workspace_id is not None:
@@ -28,7 +26,7 @@ def workspace_host(
     return None
 
 
-def workspace_label(config: Config, workspace_id: Any, name: str | None = None) -> str:
+def workspace_label(config: Config, workspace_id: str | None, name: str | None = None) -> str:
     if workspace_id is not None:
         ws = config.workspace(str(workspace_id))
         if ws is not None:
@@ -36,7 +34,7 @@ def workspace_label(config: Config, workspace_id: Any, name: str | None = None) 
     return name or (str(workspace_id) if workspace_id is not None else "—")
 
 
-def run_url(host: str | None, job_id: Any, run_id: Any) -> str | None:
+def run_url(host: str | None, job_id: str | None, run_id: str | None) -> str | None:
     # The format is inferred (reference/databricks.md §workspaces); a third-party write-up
     # builds run links the same way, no Databricks page states it. The Jobs API's run_page_url
     # is preferred when we have it, which the real-time Jobs API path will supply. A legacy
@@ -46,32 +44,31 @@ def run_url(host: str | None, job_id: Any, run_id: Any) -> str | None:
     return f"{host}/jobs/{job_id}/runs/{run_id}"
 
 
-def job_url(host: str | None, job_id: Any) -> str | None:
+def job_url(host: str | None, job_id: str | None) -> str | None:
     if not host or job_id is None:
         return None
     return f"{host}/jobs/{job_id}"
 
 
-def owner_fields(config: Config, owner: str | None) -> dict[str, str | None]:
-    """`owner` (the Databricks name/email, shown escaped) and `owner_id` (a Slack user to
-    mention) when the config maps it."""
-    return {"owner": owner, "owner_id": config.owner_slack_id(owner)}
+def job_name(name: str | None, job_id: str | None) -> str:
+    """A job's name for people; a job without one (system tables may lack it) by its id."""
+    return name or f"job {job_id}"
 
 
-def num(value: Any) -> float | None:
+def num(value: Decimal | float | None) -> float | None:
     """Decimal/int/float from the warehouse as float; None and NaN stay None."""
     if value is None:
         return None
-    if isinstance(value, Decimal):
-        value = float(value)
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
+    out = float(value)
     return None if math.isnan(out) else out
 
 
-def as_int(value: Any) -> int | None:
+def amount(value: Decimal | float | None) -> float:
+    """Money or a count as float, a missing (or NaN) one as 0."""
+    return num(value) or 0.0
+
+
+def as_int(value: str | None) -> int | None:
     """An id as an int for button values (ids are strings in system tables)."""
     if value is None:
         return None

@@ -1,48 +1,56 @@
-"""`/jobs failing [window]`: jobs whose latest run in the window failed, worst first, as plain
-data for `templates/failing.json.j2`."""
+"""`/jobs failing [window]`: jobs whose latest run in the window failed, worst first, as the
+`FailingView` for `templates/failing.json.j2`."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bot import actions
 from bot.config import Config
 from bot.grammar import Window
+from bot.models import FailingJob
 from bot.service.answer import Reader
-from bot.service.common import as_int, owner_fields, run_url, workspace_host, workspace_label
+from bot.service.common import as_int, job_name, run_url, workspace_host, workspace_label
+from bot.service.phrases import window_phrase, window_title
+from bot.service.views import FailingJobView, FailingView
+from bot.warehouse import queries
 
 
-def failing_view(reader: Reader, config: Config, window: Window, now: datetime) -> dict[str, Any]:
-    rows = reader.rows("failing_jobs", {"now": now, "since": window.since})
+def failing_view(reader: Reader, config: Config, window: Window, now: datetime) -> FailingView:
+    rows = reader.read(queries.failing_jobs, now=now, since=window.since)
     jobs = [failing_job(config, row) for row in rows]
     # Worst first: the longest streak, then most failures in the window, then the most recent.
-    jobs.sort(
-        key=lambda j: (-j["streak"], -j["failures"], -(j["when"].timestamp() if j["when"] else 0))
+    jobs.sort(key=lambda j: (-j.streak, -j.failures, -j.when.timestamp()))
+    return FailingView(
+        window=window.label,
+        window_phrase=window_phrase(window),
+        window_title=window_title(window),
+        jobs=tuple(jobs),
+        count=len(jobs),
     )
-    return {"window": window.label, "jobs": jobs, "count": len(jobs)}
 
 
-def failing_job(config: Config, row: dict[str, Any]) -> dict[str, Any]:
-    host = workspace_host(config, row.get("workspace_id"), row.get("workspace_url"))
-    ws_id, job_id, run_id = (as_int(row.get(k)) for k in ("workspace_id", "job_id", "last_run_id"))
+def failing_job(config: Config, row: FailingJob) -> FailingJobView:
+    host = workspace_host(config, row.workspace_id, row.workspace_url)
+    ws_id, job_id, run_id = (as_int(v) for v in (row.workspace_id, row.job_id, row.last_run_id))
     rerun_value = None
     if ws_id is not None and job_id is not None and run_id is not None:
         rerun_value = actions.encode(workspace_id=ws_id, job_id=job_id, run_id=run_id)
-    return {
-        "name": row.get("name") or f"job {row.get('job_id')}",
-        "job_id": str(row.get("job_id")),
-        "run_id": str(row.get("last_run_id")),
-        "workspace": workspace_label(config, row.get("workspace_id"), row.get("workspace_name")),
-        "streak": int(row.get("streak") or 0),
-        "failures": int(row.get("failures_in_window") or 0),
-        "runs": int(row.get("runs_in_window") or 0),
-        "state": row.get("result_state") or "FAILED",
-        "code": row.get("termination_code"),
+    return FailingJobView(
+        name=job_name(row.name, row.job_id),
+        job_id=row.job_id,
+        run_id=row.last_run_id,
+        workspace=workspace_label(config, row.workspace_id, row.workspace_name),
+        streak=row.streak,
+        failures=row.failures_in_window,
+        runs=row.runs_in_window,
+        state=row.result_state or "FAILED",
+        code=row.termination_code,
         # System tables carry only the termination code; the message comes with the Jobs API.
-        "error": row.get("error_message"),
-        "when": row.get("last_failure_time"),
-        "url": run_url(host, row.get("job_id"), row.get("last_run_id")),
-        "rerun_value": rerun_value,
-        **owner_fields(config, row.get("owner")),
-    }
+        error=None,
+        when=row.last_failure_time,
+        url=run_url(host, row.job_id, row.last_run_id),
+        rerun_value=rerun_value,
+        owner=row.owner,
+        owner_id=config.owner_slack_id(row.owner),
+    )

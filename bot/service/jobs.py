@@ -1,26 +1,35 @@
 """`/jobs status <job>` and `/jobs running`: finding a job by what a person typed, one job in
-detail, and the runs in progress — as plain data for the templates."""
+detail, and the runs in progress — as the views for the templates."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot import actions
 from bot.config import Config
-from bot.grammar import JobRef
+from bot.grammar import JobArg
+from bot.models import FAILED_STATES, JobKey, JobMatch, MatchKind, RunningRun, RunSummary
 from bot.service.answer import Reader
 from bot.service.common import (
-    FAILED_STATES,
     as_int,
+    job_name,
     job_url,
     num,
-    owner_fields,
     run_url,
     workspace_host,
     workspace_label,
 )
+from bot.service.views import (
+    MatchesView,
+    MatchView,
+    RunningRunView,
+    RunningView,
+    RunStatsView,
+    RunView,
+    StatusView,
+)
+from bot.warehouse import queries
 
 MAX_MATCHES = 5
 RECENT_RUNS = 8
@@ -44,21 +53,25 @@ _STATE_EMOJI = {
 class Lookup:
     """The job a reference names (`job`), or the candidates when it names none or several."""
 
-    job: dict[str, Any] | None
-    matches: list[dict[str, Any]]
+    job: JobMatch | None
+    matches: list[JobMatch]
 
 
-def find_job(reader: Reader, ref: JobRef) -> Lookup:
+def job_key(job: JobMatch) -> JobKey:
+    return JobKey(job.workspace_id, job.job_id)
+
+
+def find_job(reader: Reader, ref: JobArg) -> Lookup:
     """Id, exact name, or a unique fuzzy match picks a job; anything else is a list to pick from.
 
     Job ids and names are only unique within a workspace, so the same exact name in two
     workspaces is ambiguous rather than silently the first one.
     """
     needle = str(ref.job_id) if ref.job_id is not None else ref.text
-    rows = reader.rows("job_lookup", {"needle": needle, "include_deleted": False})
+    rows = reader.read(queries.job_lookup, needle, include_deleted=False)
     if ref.workspace_id is not None:
-        rows = [r for r in rows if str(r.get("workspace_id")) == str(ref.workspace_id)]
-    best = [r for r in rows if r.get("match_kind") in ("id", "exact")]
+        rows = [r for r in rows if r.workspace_id == str(ref.workspace_id)]
+    best = [r for r in rows if r.match_kind in (MatchKind.ID, MatchKind.EXACT)]
     if len(best) == 1:
         return Lookup(best[0], [])
     if not best and len(rows) == 1:
@@ -66,102 +79,99 @@ def find_job(reader: Reader, ref: JobRef) -> Lookup:
     return Lookup(None, (best or rows)[:MAX_MATCHES])
 
 
-def match_view(config: Config, ref: JobRef, lookup: Lookup, total: int | None = None) -> dict:
+def match_view(config: Config, ref: JobArg, lookup: Lookup) -> MatchesView:
     matches = []
     for row in lookup.matches:
-        ws_id, job_id = as_int(row.get("workspace_id")), as_int(row.get("job_id"))
+        ws_id, job_id = as_int(row.workspace_id), as_int(row.job_id)
         value = None
         if ws_id is not None and job_id is not None:
             value = actions.encode(workspace_id=ws_id, job_id=job_id)
         matches.append(
-            {
-                "name": row.get("name") or f"job {row.get('job_id')}",
-                "job_id": str(row.get("job_id")),
-                "workspace": workspace_label(
-                    config, row.get("workspace_id"), row.get("workspace_name")
-                ),
-                "kind": row.get("match_kind"),
-                "pick_value": value,
-                **owner_fields(config, row.get("owner")),
-            }
+            MatchView(
+                name=job_name(row.name, row.job_id),
+                job_id=row.job_id,
+                workspace=workspace_label(config, row.workspace_id, row.workspace_name),
+                kind=str(row.match_kind),
+                pick_value=value,
+                owner=row.owner,
+                owner_id=config.owner_slack_id(row.owner),
+            )
         )
-    return {"query": ref.text, "matches": matches, "ambiguous": bool(matches)}
+    return MatchesView(query=ref.text, matches=tuple(matches), ambiguous=bool(matches))
 
 
-def status_view(reader: Reader, config: Config, job: dict[str, Any], now: datetime) -> dict:
-    ws, job_id = str(job["workspace_id"]), str(job["job_id"])
-    key = {"workspace_id": ws, "job_id": job_id, "now": now}
-    runs = reader.rows("job_recent_runs", {**key, "limit": RECENT_RUNS})
-    stats = reader.one("job_run_stats", key)
-    trend_rows = reader.rows("job_duration_trend", {**key, "days": TREND_DAYS})
-    cost = reader.one("job_cost", key)
-    host = workspace_host(config, ws)
-    by_day = {r["day"]: num(r.get("median_seconds")) for r in trend_rows}
+def status_view(reader: Reader, config: Config, job: JobMatch, now: datetime) -> StatusView:
+    key = job_key(job)
+    runs = reader.read(queries.job_recent_runs, key, now=now, limit=RECENT_RUNS)
+    stats = reader.read(queries.job_run_stats, key, now=now)
+    trend_rows = reader.read(queries.job_duration_trend, key, now=now, days=TREND_DAYS)
+    cost = reader.read(queries.job_cost, key, now=now)
+    host = workspace_host(config, job.workspace_id)
+    by_day = {r.day: num(r.median_seconds) for r in trend_rows}
     today = now.date()
     trend = [by_day.get(today - timedelta(days=back)) for back in range(TREND_DAYS - 1, -1, -1)]
-    return {
-        "name": job.get("name") or f"job {job_id}",
-        "job_id": job_id,
-        "workspace": workspace_label(config, ws, job.get("workspace_name")),
-        "url": job_url(host, job_id),
-        **owner_fields(config, job.get("owner")),
-        "runs": [_run(r, host, job_id) for r in runs],
-        "stats": {
-            "runs_7d": int(stats.get("runs_7d") or 0),
-            "successes_7d": int(stats.get("successes_7d") or 0),
-            "rate_7d": num(stats.get("success_rate_7d")),
-            "runs_30d": int(stats.get("runs_30d") or 0),
-            "successes_30d": int(stats.get("successes_30d") or 0),
-            "rate_30d": num(stats.get("success_rate_30d")),
-            "p50": num(stats.get("p50_seconds")),
-            "p90": num(stats.get("p90_seconds")),
-        },
-        "trend": trend,
-        "trend_days": TREND_DAYS,
-        "cost_7d": num(cost.get("cost_7d")),
-        "cost_30d": num(cost.get("cost_30d")),
-        "currency": cost.get("currency_code") or config.cost.currency,
-        "p90_seconds": num(stats.get("p90_seconds")),
-    }
+    return StatusView(
+        name=job_name(job.name, job.job_id),
+        job_id=job.job_id,
+        workspace=workspace_label(config, job.workspace_id, job.workspace_name),
+        url=job_url(host, job.job_id),
+        owner=job.owner,
+        owner_id=config.owner_slack_id(job.owner),
+        runs=tuple(_run(r, host, job.job_id) for r in runs),
+        stats=RunStatsView(
+            runs_7d=stats.runs_7d,
+            successes_7d=stats.successes_7d,
+            rate_7d=num(stats.success_rate_7d),
+            runs_30d=stats.runs_30d,
+            successes_30d=stats.successes_30d,
+            rate_30d=num(stats.success_rate_30d),
+            p50=num(stats.p50_seconds),
+            p90=num(stats.p90_seconds),
+        ),
+        trend=tuple(trend),
+        trend_days=TREND_DAYS,
+        cost_7d=num(cost.cost_7d),
+        cost_30d=num(cost.cost_30d),
+        currency=cost.currency_code or config.cost.currency,
+        p90_seconds=num(stats.p90_seconds),
+    )
 
 
-def _run(row: dict[str, Any], host: str | None, job_id: str) -> dict[str, Any]:
-    state = "RUNNING" if row.get("in_progress") else (row.get("result_state") or "UNKNOWN")
-    return {
-        "run_id": str(row.get("run_id")),
-        "state": state,
-        "emoji": "🔄" if state == "RUNNING" else _STATE_EMOJI.get(state, "❔"),
-        "failed": state in FAILED_STATES,
-        "code": row.get("termination_code") if state in FAILED_STATES else None,
-        "start": row.get("start_time"),
-        "seconds": num(row.get("duration_seconds")),
-        "repairs": int(row.get("repairs") or 0),
-        "url": run_url(host, job_id, row.get("run_id")),
-    }
+def _run(row: RunSummary, host: str | None, job_id: str) -> RunView:
+    state = "RUNNING" if row.in_progress else (row.result_state or "UNKNOWN")
+    return RunView(
+        run_id=row.run_id,
+        state=state,
+        emoji="🔄" if state == "RUNNING" else _STATE_EMOJI.get(state, "❔"),
+        failed=state in FAILED_STATES,
+        code=row.termination_code if state in FAILED_STATES else None,
+        start=row.start_time,
+        seconds=num(row.duration_seconds),
+        repairs=row.repairs,
+        url=run_url(host, job_id, row.run_id),
+    )
 
 
-def running_view(reader: Reader, config: Config, now: datetime) -> dict[str, Any]:
-    rows = reader.rows("runs_in_progress", {"now": now})
-    runs = []
-    for row in rows:
-        host = workspace_host(config, row.get("workspace_id"))
-        elapsed, p90 = num(row.get("elapsed_seconds")), num(row.get("p90_seconds"))
-        runs.append(
-            {
-                "name": row.get("name") or f"job {row.get('job_id')}",
-                "workspace": workspace_label(
-                    config, row.get("workspace_id"), row.get("workspace_name")
-                ),
-                "run_id": str(row.get("run_id")),
-                "url": run_url(host, row.get("job_id"), row.get("run_id")),
-                "start": row.get("start_time"),
-                "elapsed": elapsed,
-                "p90": p90,
-                "long": bool(row.get("over_p90")),
-                "ratio": (elapsed / p90) if elapsed is not None and p90 else None,
-                **owner_fields(config, row.get("owner")),
-            }
-        )
+def running_view(reader: Reader, config: Config, now: datetime) -> RunningView:
+    runs = [_running(config, row) for row in reader.read(queries.runs_in_progress, now=now)]
     # Long-runners first (most over their p90), then the longest running.
-    runs.sort(key=lambda r: (not r["long"], -(r["ratio"] or 0), -(r["elapsed"] or 0)))
-    return {"runs": runs, "count": len(runs), "long_count": sum(1 for r in runs if r["long"])}
+    runs.sort(key=lambda r: (not r.long, -(r.ratio or 0), -(r.elapsed or 0)))
+    return RunningView(runs=tuple(runs), count=len(runs), long_count=sum(1 for r in runs if r.long))
+
+
+def _running(config: Config, row: RunningRun) -> RunningRunView:
+    host = workspace_host(config, row.workspace_id)
+    elapsed, p90 = num(row.elapsed_seconds), num(row.p90_seconds)
+    return RunningRunView(
+        name=job_name(row.name, row.job_id),
+        workspace=workspace_label(config, row.workspace_id, row.workspace_name),
+        run_id=row.run_id,
+        url=run_url(host, row.job_id, row.run_id),
+        start=row.start_time,
+        elapsed=elapsed,
+        p90=p90,
+        long=row.over_p90,
+        ratio=(elapsed / p90) if elapsed is not None and p90 else None,
+        owner=row.owner,
+        owner_id=config.owner_slack_id(row.owner),
+    )

@@ -1,19 +1,25 @@
 """`/jobs sla [job]` and the SLA line of `/jobs status`: the config's SLA rules adapted to the
-pure monitor (`bot.monitors.sla`), fed with each job's recent runs grouped by local day."""
+pure monitor (`bot.monitors.sla`), fed with each job's recent runs grouped by local day, and
+its facts phrased into `SlaEntryView`s."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import as_utc
 from bot.config import Config, SlaRule, format_days
+from bot.models import JobMatch, RunSummary
 from bot.monitors import sla as monitor
 from bot.render.formatting import duration
 from bot.service.answer import Reader
 from bot.service.common import num, workspace_label
+from bot.service.jobs import job_key
+from bot.service.phrases import sla_reason
+from bot.service.views import SlaEntryView
+from bot.warehouse import queries
 
 HISTORY_DAYS = 8  # 7 days of ✓/✗ plus the day before, for runs that cross midnight
 # An hourly job runs ~24 times a day; 8 days of those plus repairs fit in this many runs.
@@ -55,92 +61,85 @@ def describe_rule(rule: SlaRule, default_tz: str) -> str:
     return f"succeeds at least every {duration(rule.freshness)}"
 
 
-def day_runs(runs: Sequence[dict[str, Any]], tz: str, now: datetime) -> list[monitor.DayRuns]:
-    """Recent runs (job_recent_runs rows) as one DayRuns per local day in `tz`."""
+@dataclass
+class _Day:
+    success_ends: list[datetime] = field(default_factory=list)
+    finished: list[tuple[datetime, datetime, str | None]] = field(default_factory=list)
+    running: list[datetime] = field(default_factory=list)
+
+
+def day_runs(runs: Sequence[RunSummary], tz: str, now: datetime) -> list[monitor.DayRuns]:
+    """Recent runs (job_recent_runs) as one DayRuns per local day in `tz`."""
     zone = ZoneInfo(tz)
     now = as_utc(now)
-    days: dict[date, dict[str, Any]] = {}
-
-    def slot(d: date) -> dict[str, Any]:
-        return days.setdefault(d, {"success_ends": [], "finished": [], "running": []})
-
+    days: dict[date, _Day] = {}
     for run in runs:
-        start, end = run.get("start_time"), run.get("end_time")
-        if start is None:
-            continue
-        start = as_utc(start)
+        start, end = as_utc(run.start_time), as_utc(run.end_time)
         start_day = start.astimezone(zone).date()
-        if run.get("in_progress"):
-            if end is not None and now - as_utc(end) <= STALE_RUNNING:
-                slot(start_day)["running"].append(start)
+        if run.in_progress:
+            if now - end <= STALE_RUNNING:
+                days.setdefault(start_day, _Day()).running.append(start)
             continue
-        if end is None:
-            continue
-        end = as_utc(end)
-        if run.get("result_state") == "SUCCEEDED":
-            slot(end.astimezone(zone).date())["success_ends"].append(end)
-        slot(start_day)["finished"].append((start, end, run.get("result_state")))
+        if run.result_state == "SUCCEEDED":
+            days.setdefault(end.astimezone(zone).date(), _Day()).success_ends.append(end)
+        days.setdefault(start_day, _Day()).finished.append((start, end, run.result_state))
     out = []
     for d in sorted(days):
-        slots = days[d]
-        last = max(slots["finished"], default=None, key=lambda f: f[0])
+        slot = days[d]
+        last = max(slot.finished, default=None, key=lambda f: f[0])
         out.append(
             monitor.DayRuns(
                 day=d,
-                first_success_end=min(slots["success_ends"], default=None),
+                first_success_end=min(slot.success_ends, default=None),
                 last_start=last[0] if last else None,
                 last_end=last[1] if last else None,
                 last_result=last[2] if last else None,
-                running_starts=tuple(sorted(slots["running"])),
-                success_ends=tuple(sorted(slots["success_ends"])),
+                running_starts=tuple(sorted(slot.running)),
+                success_ends=tuple(sorted(slot.success_ends)),
             )
         )
     return out
 
 
 def sla_entry(
-    reader: Reader, config: Config, rule: SlaRule, job: dict[str, Any] | None, now: datetime
-) -> dict[str, Any]:
+    reader: Reader, config: Config, rule: SlaRule, job: JobMatch | None, now: datetime
+) -> SlaEntryView:
     """One rule's state today and its last 7 days, for one job (None: the job was not found)."""
-    base = {
-        "name": (job or {}).get("name") or rule.job.describe(),
-        "rule": describe_rule(rule, config.timezone),
-        "workspace": workspace_label(
-            config, (job or {}).get("workspace_id"), (job or {}).get("workspace_name")
-        )
-        if job
-        else "—",
-    }
+    rule_text = describe_rule(rule, config.timezone)
     if job is None:
-        return {
-            **base,
-            "found": False,
-            "emoji": "❔",
-            "state": "Unknown job",
-            "reason": "no job with this name in the system tables",
-            "days": [],
-            "bad": False,
-        }
-    key = {"workspace_id": str(job["workspace_id"]), "job_id": str(job["job_id"]), "now": now}
-    runs = reader.rows("job_recent_runs", {**key, "limit": RUNS_LIMIT})
-    p90 = num(reader.one("job_run_stats", key).get("p90_seconds"))
+        return SlaEntryView(
+            name=rule.job.describe(),
+            rule=rule_text,
+            workspace="—",
+            found=False,
+            emoji="❔",
+            state="Unknown job",
+            reason="no job with this name in the system tables",
+            days=(),
+            bad=False,
+        )
+    key = job_key(job)
+    runs = reader.read(queries.job_recent_runs, key, now=now, limit=RUNS_LIMIT)
+    p90 = num(reader.read(queries.job_run_stats, key, now=now).p90_seconds)
     spec = spec_for(rule, config.timezone)
     history = day_runs(runs, spec.tz, now)
     status = monitor.evaluate(spec, history, p90, now)
     verdicts = monitor.last_days(spec, history, p90, now, n=7)
     emoji, label = STATE_LABEL[status.state]
-    return {
-        **base,
-        "found": True,
-        "emoji": emoji,
-        "state": label,
-        "state_key": str(status.state),
-        "reason": status.reason,
-        "deadline": status.deadline,
-        "days": ["✓" if v is True else "✗" if v is False else "·" for v in verdicts],
-        "bad": status.state in (monitor.SlaState.BREACHED, monitor.SlaState.AT_RISK),
-    }
+    return SlaEntryView(
+        name=job.name or rule.job.describe(),
+        rule=rule_text,
+        workspace=workspace_label(config, job.workspace_id, job.workspace_name),
+        found=True,
+        emoji=emoji,
+        state=label,
+        state_key=str(status.state),
+        reason=sla_reason(status, spec),
+        deadline=status.deadline,
+        days=tuple("✓" if v is True else "✗" if v is False else "·" for v in verdicts),
+        bad=status.state in (monitor.SlaState.BREACHED, monitor.SlaState.AT_RISK),
+    )
 
 
-def rules_for_job(config: Config, job: dict[str, Any]) -> list[SlaRule]:
-    return config.slas_for(job.get("name"), job.get("workspace_id"), job.get("job_id"))
+def rules_for_job(config: Config, job: JobMatch) -> list[SlaRule]:
+    return config.slas_for(job.name, job.workspace_id, job.job_id)

@@ -243,6 +243,18 @@ class Incidents:
         with self._db.transaction() as conn:
             return set_message(conn, incident_id, channel, ts, thread_ts or ts, self._clock.now())
 
+    def set_detail(self, incident_id: int, detail: dict[str, Any]) -> Incident | None:
+        """Replace the facts shown in the incident's message (e.g. the failed run's cost once
+        billing has it); returns the incident as it now is."""
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                update(_t)
+                .where(_t.c.id == incident_id)
+                .values(detail=detail, version=_t.c.version + 1, updated_at=self._clock.now())
+                .returning(*_t.c)
+            ).first()
+        return None if row is None else _incident(row)
+
     def get(self, incident_id: int) -> Incident | None:
         with self._db.transaction() as conn:
             row = conn.execute(select(_t).where(_t.c.id == incident_id)).first()

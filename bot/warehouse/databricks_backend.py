@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.errors import UserError
+from bot.jobs_api.oauth import service_principal
 from bot.warehouse import sql
 
 QUERY_TAGS = {"app": "jobs-bot"}
@@ -68,7 +69,7 @@ class DatabricksWarehouse:
             return cls(
                 server_hostname=host,
                 http_path=path,
-                credentials_provider=_service_principal(host, client_id, secret),
+                credentials_provider=service_principal(host, client_id, secret),
             )
         token = env.get("DATABRICKS_TOKEN")
         if token:
@@ -121,18 +122,6 @@ class DatabricksWarehouse:
                 self._conn.close()
             finally:
                 self._conn = None
-
-
-def _service_principal(host: str, client_id: str, secret: str) -> Callable[[], Any]:
-    # The connector wants a zero-argument callable and calls it when it connects; building
-    # the SDK Config here would already contact the host (OIDC discovery).
-    def provider() -> Any:
-        from databricks.sdk.core import Config, oauth_service_principal
-
-        cfg = Config(host=f"https://{host}", client_id=client_id, client_secret=secret)
-        return oauth_service_principal(cfg)
-
-    return provider
 
 
 def _utc(value: Any) -> Any:

@@ -1,6 +1,10 @@
 """Typed calls, one per query file: bind Python values to the query's params and map the rows
-into bot.models dataclasses. Callers (service, monitors' feeders, CLI) use these rather than
-raw `Warehouse.run`, so a renamed column breaks here, loudly, and nowhere else."""
+into bot.models dataclasses. This is the only read path: callers (service, monitors' feeders,
+CLI) use these rather than raw `Warehouse.run`, so a renamed column breaks here, loudly, as a
+`RowShapeError`, and never reaches a message as a None.
+
+Each function takes anything with the service's warehouse port (`bot.service.ports.Warehouse`:
+`run(name, params)` returning rows as dicts); every backend in this package has that shape."""
 
 from __future__ import annotations
 
@@ -9,12 +13,23 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, TypeVar
+from types import NoneType, UnionType
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_type_hints
 
 from bot import models
-from bot.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    # Only for annotations: the service imports this module at run time, so a run-time import
+    # of bot.service here would be a cycle. The port is structural; nothing is subclassed.
+    from bot.service.ports import Warehouse
 
 T = TypeVar("T")
+
+
+class RowShapeError(RuntimeError):
+    """A query's rows do not have the shape its model promises: a column is missing, a
+    non-optional column is NULL, or a one-row query returned another number of rows. A bug
+    in a query file or a model, never a warehouse outage."""
 
 
 def _convert(type_text: str, value: Any) -> Any:
@@ -39,30 +54,46 @@ def _convert(type_text: str, value: Any) -> Any:
     return value  # datetime, date: backends already return aware UTC / date
 
 
-def to_model(cls: type[T], row: Mapping[str, Any]) -> T:
-    """Build a models dataclass from a row; a missing column raises KeyError naming it."""
-    kwargs = {f.name: _convert(str(f.type), row[f.name]) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+def _optional(cls: type, name: str) -> bool:
+    hint = get_type_hints(cls)[name]
+    return isinstance(hint, UnionType) and NoneType in get_args(hint)
+
+
+def to_model(cls: type[T], row: Mapping[str, Any], query: str | None = None) -> T:
+    """Build a models dataclass from a row. A missing column, or NULL where the model does not
+    allow None, raises RowShapeError naming the column (and the query when given)."""
+    where = f" from {query}" if query else ""
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in row:
+            raise RowShapeError(f"{cls.__name__}{where}: no column {f.name!r} in the row")
+        value = row[f.name]
+        if value is None and not _optional(cls, f.name):
+            raise RowShapeError(f"{cls.__name__}{where}: column {f.name!r} is NULL")
+        kwargs[f.name] = _convert(str(f.type), value)
     return cls(**kwargs)
 
 
 def _many(wh: Warehouse, cls: type[T], name: str, params: Mapping[str, Any]) -> list[T]:
-    return [to_model(cls, r) for r in wh.run(name, params)]
+    return [to_model(cls, r, name) for r in wh.run(name, params)]
 
 
 def _one(wh: Warehouse, cls: type[T], name: str, params: Mapping[str, Any]) -> T:
     rows = wh.run(name, params)
     if len(rows) != 1:
-        raise RuntimeError(f"{name} returned {len(rows)} rows, expected exactly 1")
-    return to_model(cls, rows[0])
+        raise RowShapeError(f"{name} returned {len(rows)} rows, expected exactly 1")
+    return to_model(cls, rows[0], name)
 
 
 def failing_jobs(wh: Warehouse, *, now: datetime, since: datetime) -> list[models.FailingJob]:
     return _many(wh, models.FailingJob, "failing_jobs", {"now": now, "since": since})
 
 
-def job_lookup(wh: Warehouse, needle: str, *, include_deleted: bool = False) -> list[models.JobRef]:
+def job_lookup(
+    wh: Warehouse, needle: str, *, include_deleted: bool = False
+) -> list[models.JobMatch]:
     return _many(
-        wh, models.JobRef, "job_lookup", {"needle": needle, "include_deleted": include_deleted}
+        wh, models.JobMatch, "job_lookup", {"needle": needle, "include_deleted": include_deleted}
     )
 
 

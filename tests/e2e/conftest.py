@@ -15,7 +15,7 @@ import pytest
 
 from bot import wiring
 from bot.clock import FixedClock
-from bot.config import Config, Workspace, load_config
+from bot.config import Config, WorkspaceConfig, load_config
 from bot.service import CommandService
 from bot.warehouse import Warehouse, open_warehouse
 from sandbox import DEMO_CONFIG
@@ -76,7 +76,7 @@ def demo_config(story: DemoStory, **cost: Any) -> Config:
     """The built-in demo config with the account's workspaces (as `jobs-bot demo` runs it)."""
     cfg = load_config(DEMO_CONFIG)
     workspaces = tuple(
-        Workspace(id=w.workspace_id, name=w.name, host=w.url) for w in story.workspaces
+        WorkspaceConfig(id=w.workspace_id, name=w.name, host=w.url) for w in story.workspaces
     )
     update: dict[str, Any] = {"workspaces": workspaces}
     if cost:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browserkit import screenshot_dir
 
+from tests.browserkit import screenshot_dir
 from tests.e2e.conftest import Demo, Stack
 
 DOCS = screenshot_dir()

@@ -10,9 +10,12 @@ from datetime import date
 import pytest
 
 from bot.monitors.cost import (
+    Cause,
+    CauseKind,
     CostCandidate,
     Feedback,
     Sensitivity,
+    Verdict,
     decide,
     detect,
     likely_causes,
@@ -61,7 +64,15 @@ def test_new_spend_with_no_baseline_is_judged_by_the_minimum_amount():
 def test_below_the_minimum_amount_never_alerts():
     d = decide(cand(45, median=5, mad=1), S)  # z = 40 / 1.4826 = 27
     assert d.z > 20 and not d.is_anomaly
-    assert "minimum" in d.reason
+    assert d.verdict is Verdict.BELOW_MINIMUM
+
+
+def test_each_decision_says_which_rule_decided_it():
+    assert decide(cand(300), S, [Feedback("job:1/1", DAY, "expected")]).verdict is (
+        Verdict.MARKED_EXPECTED
+    )
+    assert decide(cand(140), S).verdict is Verdict.WITHIN_BASELINE  # z = 2.7
+    assert decide(cand(300), S).verdict is Verdict.ANOMALY
 
 
 def test_expected_feedback_silences_only_that_job_and_day():
@@ -93,7 +104,8 @@ def test_not_an_anomaly_mark_suppresses_a_similar_jump():
 def test_more_runs_explains_a_jump_at_the_usual_rate():
     c = cand(400, runs=12, baseline_runs=3, avg_duration_s=1200, baseline_duration_s=1200)
     (cause,) = likely_causes(c)
-    assert cause.kind == "more_runs" and cause.text == "more runs: 12 vs usually 3"
+    assert cause.kind is CauseKind.MORE_RUNS
+    assert (cause.value, cause.usual) == (12, 3)
 
 
 def test_longer_runs_then_compute_ranked_by_share():
@@ -107,23 +119,26 @@ def test_longer_runs_then_compute_ranked_by_share():
     )
     causes = likely_causes(c)
     # cost ×6 = runs ×1 · duration ×3 · rate ×2  → shares ln 3 = 1.10, ln 2 = 0.69
-    assert [x.kind for x in causes] == ["longer_runs", "compute"]
-    assert causes[0].text == "longer runs: 1h 00m on average vs usually 20m 00s"
-    assert causes[1].text == "bigger or different compute: new i3.4xlarge; cost per run-hour ×2.0"
+    assert [x.kind for x in causes] == [CauseKind.LONGER_RUNS, CauseKind.COMPUTE]
+    assert (causes[0].value, causes[0].usual) == (3600, 1200)
+    assert causes[1].new == ("i3.4xlarge",)
+    assert causes[1].rate_ratio == pytest.approx(2.0)
 
 
 def test_a_new_sku_is_named_even_when_the_rate_barely_moved():
     c = cand(200, runs=2, baseline_runs=1, new_skus=("PREMIUM_JOBS_SERVERLESS_COMPUTE",))
-    kinds = [x.kind for x in likely_causes(c)]
-    assert kinds == ["more_runs", "compute"]
+    more, compute = likely_causes(c)
+    assert (more.kind, compute.kind) == (CauseKind.MORE_RUNS, CauseKind.COMPUTE)
+    # ×2 cost at ×2 runs: the rate did not move, so only the new SKU is reported.
+    assert compute.new == ("PREMIUM_JOBS_SERVERLESS_COMPUTE",) and compute.rate_ratio is None
 
 
 def test_retries_ranked_against_more_runs():
     c = cand(200, runs=4, baseline_runs=2, repairs=3, baseline_repairs=0)
     causes = likely_causes(c)
     # retries ln(1 + 3/2) = 0.92 > more runs ln 2 = 0.69; rate = 2 / 2 = 1 → no compute
-    assert [x.kind for x in causes] == ["retries", "more_runs"]
-    assert causes[0].text == "retries: 3 repairs vs usually 0"
+    assert [x.kind for x in causes] == [CauseKind.RETRIES, CauseKind.MORE_RUNS]
+    assert causes[0] == Cause(CauseKind.RETRIES, pytest.approx(0.916, abs=1e-3), 3, usual=0)
 
 
 def test_small_moves_are_not_named_as_causes():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-STATIC = Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "slack" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "sandbox" / "slack" / "static"
 
 pytestmark = pytest.mark.browser
 

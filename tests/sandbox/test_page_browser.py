@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browserkit import screenshot_dir
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack.http_server import BoltHttpServer
 from sandbox.slack.server import SandboxServer
+from tests.browserkit import screenshot_dir
 
 SCREENSHOT = screenshot_dir() / "sandbox.png"
 DATE_EPOCH = 1392734382  # 2014-02-18 14:39:42 UTC

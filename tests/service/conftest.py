@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.clock import FixedClock
-from bot.config import Config, Workspace, load_config
+from bot.config import Config, WorkspaceConfig, load_config
 from bot.service import CommandService
 from bot.warehouse import Warehouse, open_warehouse
 from bot.warehouse.loader import load_dir
@@ -53,7 +53,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, DemoStory]:
 def demo_config(story: DemoStory) -> Config:
     """The built-in demo config with the account's workspaces, as `jobs-bot demo` runs it."""
     workspaces = tuple(
-        Workspace(id=w.workspace_id, name=w.name, host=w.url) for w in story.workspaces
+        WorkspaceConfig(id=w.workspace_id, name=w.name, host=w.url) for w in story.workspaces
     )
     return load_config(DEMO_CONFIG).model_copy(update={"workspaces": workspaces})
 

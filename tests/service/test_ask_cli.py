@@ -8,8 +8,8 @@ import json
 import pytest
 
 from bot.cli import main
-from sandbox import DEMO_CONFIG
 from bot.slack.blocks_check import problems
+from sandbox import DEMO_CONFIG
 
 
 def test_ask_prints_a_readable_answer(demo, capsys):

@@ -7,9 +7,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
-from wh_world import World
 
 from bot.warehouse import open_warehouse
+from tests.warehouse.wh_world import World
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from wh_world import World, utc
 
 from bot.models import WasteKind
 from bot.warehouse import queries
+from tests.warehouse.wh_world import World, utc
 
 JOBS = "PREMIUM_JOBS_COMPUTE"
 SERVERLESS = "PREMIUM_JOBS_SERVERLESS_COMPUTE_US_EAST"

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from wh_world import World
 
 from bot.cli import main
 from bot.errors import UserError
 from bot.warehouse import sql
 from bot.warehouse.databricks_backend import DatabricksWarehouse
+from tests.warehouse.wh_world import World
 
 
 @pytest.fixture

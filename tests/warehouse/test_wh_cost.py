@@ -21,10 +21,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from wh_world import World, utc
 
 from bot.models import CostGroup, JobKey
 from bot.warehouse import queries
+from tests.warehouse.wh_world import World, utc
 
 JOBS = "PREMIUM_JOBS_COMPUTE"
 AP = "PREMIUM_ALL_PURPOSE_COMPUTE"

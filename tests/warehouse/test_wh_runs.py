@@ -14,10 +14,10 @@ The story (now = 2026-03-02 09:00 UTC, window = the 24 h before):
 from __future__ import annotations
 
 import pytest
-from wh_world import World, utc
 
 from bot.models import JobKey
 from bot.warehouse import queries
+from tests.warehouse.wh_world import World, utc
 
 NOW = utc("2026-03-02 09:00")
 SINCE = utc("2026-03-01 09:00")

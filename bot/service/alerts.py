@@ -1,0 +1,338 @@
+"""The use case "a run ended": watch each workspace's Jobs API through the run feed, decide what
+an ended run means (a failure opens or bumps the job's incident, a success resolves it), claim
+it in the store, and queue the messages in the outbox for the notifier.
+
+Exactly once, end to end: the store counts each failed run once (`incident_runs`), every
+message has a dedupe key derived from the incident and the run, and the feed's watermark is
+saved only after the runs it reported were handled. A crash anywhere makes the next poll
+report the same runs again, which then change nothing in the store and enqueue nothing new.
+
+Notifications: the first failure posts the alert (mentioning the owner); a further failure
+updates that message and adds a thread line (no mention); an acknowledged incident still
+updates and threads but pings nobody; a snoozed one only updates its message; a muted job's
+incidents are recorded and post nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot import actions
+from bot.clock import Clock
+from bot.config import Config
+from bot.models import FAILED_STATES, ApiRun, JobInfo, JobKey, JobsApiError, TaskError
+from bot.render import Renderer
+from bot.run_feed import FeedWatermark, RunFeed
+from bot.service.alert_view import MAX_ERROR_CHARS, failure_alert, recovered_phrase
+from bot.store.records import Incident, IncidentKey, IncidentKind, OutboxKind
+
+log = logging.getLogger(__name__)
+
+FEED = "run_feed"  # watermark name
+RESOLVING_STATES = frozenset({"SUCCEEDED"})
+# The first poll of a workspace with no watermark looks back this far, so a bot started
+# (or restarted without state) still alerts on what failed just before.
+FIRST_LOOKBACK = timedelta(minutes=10)
+
+
+class JobsApiPort(Protocol):
+    def list_runs(
+        self, workspace_id: str, *, started_from: datetime | None = None, active_only: bool = False
+    ) -> list[ApiRun]: ...
+
+    def get_run(
+        self, workspace_id: str, run_id: str, *, include_history: bool = True
+    ) -> ApiRun: ...
+
+    def get_task_error(self, workspace_id: str, task_run_id: str) -> TaskError: ...
+
+    def get_job(self, workspace_id: str, job_id: str) -> JobInfo: ...
+
+
+class DirectoryPort(Protocol):
+    def user_id_for_email(self, email: str) -> str | None: ...
+
+
+class StorePort(Protocol):
+    """bot.store.Store by shape: the parts this use case touches."""
+
+    incidents: Any
+    outbox: Any
+    watermarks: Any
+    mutes: Any
+
+
+@dataclass
+class PollOutcome:
+    workspace_id: str
+    ended: int = 0
+    alerted: int = 0
+    resolved: int = 0
+    calls: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class FailureAlerts:
+    """Polls workspaces and turns ended runs into incident messages in the outbox."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        clock: Clock,
+        renderer: Renderer,
+        store: StorePort,
+        jobs_api: JobsApiPort,
+        directory: DirectoryPort | None = None,
+        p90_seconds: Callable[[JobKey], float | None] | None = None,
+        on_enqueue: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.renderer = renderer
+        self.store = store
+        self.jobs_api = jobs_api
+        self.directory = directory
+        self._p90 = p90_seconds
+        self._poke = on_enqueue or (lambda: None)
+        self._feeds: dict[str, RunFeed] = {}
+        self._jobs: dict[tuple[str, str], tuple[datetime, JobInfo | None]] = {}
+
+    # -- polling -------------------------------------------------------------------------
+
+    def poll(self, workspace_id: str) -> PollOutcome:
+        """One poll of one workspace. Raises nothing: a workspace that does not answer is
+        logged and polled again next time from the same watermark."""
+        out = PollOutcome(workspace_id)
+        feed = self._feeds.get(workspace_id)
+        if feed is None:
+            feed = RunFeed(self.jobs_api, workspace_id, self.clock, lookback=FIRST_LOOKBACK)
+            self._feeds[workspace_id] = feed
+        mark = self.store.watermarks.get(FEED, workspace_id)
+        watermark = FeedWatermark.from_json(mark.value["feed"]) if mark is not None else None
+        try:
+            result = feed.poll(watermark)
+        except JobsApiError as e:
+            out.errors.append(str(e))
+            log.warning("run feed of workspace %s: %s", workspace_id, e)
+            return out
+        out.calls = result.calls
+        for run in result.ended:
+            out.ended += 1
+            try:
+                kind = self.handle_ended(run)
+            except JobsApiError as e:
+                # The run stays unreported: keep the old watermark so the next poll retries.
+                out.errors.append(str(e))
+                log.warning("run %s of workspace %s: %s", run.run_id, workspace_id, e)
+                return out
+            out.alerted += kind == "alert"
+            out.resolved += kind == "resolved"
+        self.store.watermarks.set(FEED, {"feed": result.watermark.to_json()}, workspace_id)
+        return out
+
+    # -- one ended run -------------------------------------------------------------------
+
+    def handle_ended(self, run: ApiRun, *, late: bool = False) -> str | None:
+        """What an ended run means: 'alert', 'resolved', or None (nothing to say)."""
+        if run.job_id is None:
+            return None  # one-time submitted runs belong to no job to alert about
+        if run.state.state in FAILED_STATES:
+            self._failed(run, late=late)
+            return "alert"
+        if run.state.state in RESOLVING_STATES:
+            return "resolved" if self._succeeded(run) else None
+        return None  # cancelled and skipped runs neither alert nor resolve
+
+    def _failed(self, run: ApiRun, *, late: bool) -> None:
+        assert run.job_id is not None
+        ws = run.workspace_id
+        job = self._job(ws, run.job_id)
+        full = run if run.tasks_complete else self.jobs_api.get_run(ws, run.run_id)
+        detail = self._detail(full, job, late=late)
+        key = IncidentKey(ws, run.job_id, IncidentKind.FAILURE)
+        at = full.end_time or self.clock.now()
+        first_error = next((t["error"] for t in detail["tasks"] if t.get("error")), None)
+        outcome = self.store.incidents.open_or_bump_failure(
+            key,
+            run.run_id,
+            at,
+            first_error or detail.get("message"),
+            job_name=detail["job_name"],
+            detail=detail,
+        )
+        incident: Incident = outcome.incident
+        if outcome.is_new_run and not outcome.created:
+            incident = self.store.incidents.set_detail(incident.id, detail) or incident
+        mute = self.store.mutes.active_mute(JobKey(ws, run.job_id))
+        if mute is not None:
+            return  # recorded, not posted: the job is muted
+        channel = self._channel(job, ws, run.job_id, detail["job_name"])
+        first = incident.streak == 1 and incident.last_run_id == run.run_id
+        self._enqueue_alert(incident, channel, run.run_id, first=first)
+
+    def _succeeded(self, run: ApiRun) -> bool:
+        assert run.job_id is not None
+        key = IncidentKey(run.workspace_id, run.job_id, IncidentKind.FAILURE)
+        at = run.end_time or self.clock.now()
+        resolved = self.store.incidents.resolve(key, at, run.run_id)
+        if resolved is None:
+            return False
+        channel = resolved.channel or self._channel(
+            self._job(run.workspace_id, run.job_id), run.workspace_id, run.job_id, None
+        )
+        self._enqueue_update(resolved, channel, f"resolved:{run.run_id}")
+        line = f"✅ Recovered {self._when(at)}, {recovered_phrase(resolved)}."
+        self._enqueue_thread(resolved, channel, f"resolved:{run.run_id}", line)
+        return True
+
+    # -- messages ------------------------------------------------------------------------
+
+    def render(self, incident: Incident) -> dict[str, Any]:
+        """The incident's message as it stands now (post or update)."""
+        mute = self.store.mutes.active_mute(JobKey(incident.workspace_id, incident.job_id))
+        view = failure_alert(
+            incident, now=self.clock.now(), currency=self.config.cost.currency, mute=mute
+        )
+        return self.renderer.render("alert_failure.json.j2", a=view, ids=actions.TEMPLATE_IDS)
+
+    def _enqueue_alert(self, incident: Incident, channel: str, run_id: str, *, first: bool) -> None:
+        if first:
+            self.store.outbox.enqueue(
+                dedupe_key=f"incident:{incident.id}:post",
+                channel=channel,
+                kind=OutboxKind.POST,
+                payload=self.render(incident),
+                incident_id=incident.id,
+            )
+            self._poke()
+            return
+        self._enqueue_update(incident, channel, f"run:{run_id}")
+        if incident.snoozed_at(self.clock.now()):
+            return  # snoozed: the message stays current, the thread stays quiet
+        d = incident.detail or {}
+        error = next((t.get("error") for t in d.get("tasks") or () if t.get("error")), None)
+        line = f"🔴 Failed again: run {run_id} ({incident.streak} in a row)"
+        quote = _one_line(error, 300) if error else None
+        self._enqueue_thread(incident, channel, f"run:{run_id}", line, quote)
+
+    def _enqueue_update(self, incident: Incident, channel: str, why: str) -> None:
+        self.store.outbox.enqueue(
+            dedupe_key=f"incident:{incident.id}:update:{why}",
+            channel=channel,
+            kind=OutboxKind.UPDATE,
+            payload=self.render(incident),
+            incident_id=incident.id,
+        )
+        self._poke()
+
+    def _enqueue_thread(
+        self, incident: Incident, channel: str, why: str, line: str, quote: str | None = None
+    ) -> None:
+        message = self.renderer.render("alert_thread.json.j2", line=line, quote=quote)
+        self.store.outbox.enqueue(
+            dedupe_key=f"incident:{incident.id}:thread:{why}",
+            channel=channel,
+            kind=OutboxKind.THREAD_REPLY,
+            payload=message,
+            incident_id=incident.id,
+        )
+        self._poke()
+
+    # -- facts ---------------------------------------------------------------------------
+
+    def _job(self, workspace_id: str, job_id: str) -> JobInfo | None:
+        """jobs/get, cached for ten minutes (routing tags and owners rarely change)."""
+        now = self.clock.now()
+        hit = self._jobs.get((workspace_id, job_id))
+        if hit is not None and now - hit[0] < timedelta(minutes=10):
+            return hit[1]
+        try:
+            job: JobInfo | None = self.jobs_api.get_job(workspace_id, job_id)
+        except JobsApiError as e:
+            log.info("jobs/get %s/%s: %s", workspace_id, job_id, e)
+            job = None
+        self._jobs[(workspace_id, job_id)] = (now, job)
+        return job
+
+    def _channel(
+        self, job: JobInfo | None, workspace_id: str, job_id: str, name: str | None
+    ) -> str:
+        return self.config.route_channel(
+            (job.name if job else None) or name, workspace_id, job_id, job.tags if job else {}
+        )
+
+    def _detail(self, run: ApiRun, job: JobInfo | None, *, late: bool) -> dict[str, Any]:
+        assert run.job_id is not None
+        ws_cfg = self.config.workspace(run.workspace_id)
+        host = ws_cfg.host.rstrip("/") if ws_cfg else None
+        tasks: list[dict[str, Any]] = []
+        for task in run.failed_tasks:
+            error: str | None = None
+            if len(tasks) < 3:
+                try:
+                    found = self.jobs_api.get_task_error(run.workspace_id, task.run_id)
+                    error = found.error or _tail(found.error_trace)
+                except JobsApiError as e:
+                    log.info("runs/get-output %s: %s", task.run_id, e)
+            tasks.append(
+                {
+                    "key": task.task_key,
+                    "attempts": len(run.attempts(task.task_key)) or task.attempt_number + 1,
+                    "error": error[:MAX_ERROR_CHARS] if error else None,
+                    "url": task.run_page_url,
+                }
+            )
+        owner = job.owner if job else run.creator_user_name
+        p90 = self._p90(JobKey(run.workspace_id, run.job_id)) if self._p90 else None
+        name = (job.name if job else None) or run.run_name or f"job {run.job_id}"
+        return {
+            "job_name": name,
+            "job_url": f"{host}/jobs/{run.job_id}" if host else None,
+            "workspace": ws_cfg.name if ws_cfg else run.workspace_id,
+            "run_id": run.run_id,
+            "run_url": run.run_page_url,
+            "state": run.state.state,
+            "code": run.state.termination_code,
+            "type": run.state.termination_type,
+            "message": run.state.message,
+            "ended_at": run.end_time.isoformat() if run.end_time else None,
+            "duration_seconds": run.duration_seconds,
+            "p90_seconds": p90,
+            "trigger": run.trigger,
+            "owner": owner,
+            "owner_id": self._owner_id(owner),
+            "cost": None,
+            "currency": self.config.cost.currency,
+            "tasks": tasks,
+            "late": late,
+        }
+
+    def _owner_id(self, owner: str | None) -> str | None:
+        if not owner:
+            return None
+        mapped = self.config.owner_slack_id(owner)
+        if mapped:
+            return mapped
+        if self.directory is not None and "@" in owner:
+            return self.directory.user_id_for_email(owner)
+        return None
+
+    def _when(self, at: datetime) -> str:
+        stamp = int(at.timestamp())
+        return f"<!date^{stamp}^at {{time}}|at {at:%H:%M} UTC>"
+
+
+def _tail(trace: str | None, lines: int = 8) -> str | None:
+    if not trace:
+        return None
+    return "\n".join(trace.strip().splitlines()[-lines:])
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,286 @@
+"""The data each answer template gets: one frozen dataclass per template (and per list item).
+
+Frozen dataclasses rather than TypedDicts: a missing, extra or misspelt field is a TypeError
+when the view is built, at run time and not only under mypy, so the golden cases (which build
+these same types) break as soon as the service's shape drifts. Jinja reads `view.field` and
+`view["field"]` on them just as on dicts. Values are plain (numbers, instants, text already
+phrased); formatting stays in the template filters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.grammar import CommandHelp
+
+# -- /jobs failing --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailingJobView:
+    name: str
+    job_id: str
+    run_id: str
+    workspace: str
+    streak: int
+    failures: int
+    runs: int
+    state: str
+    code: str | None
+    error: str | None  # system tables carry only the termination code; the message comes later
+    when: datetime
+    url: str | None
+    rerun_value: str | None
+    owner: str | None
+    owner_id: str | None
+
+
+@dataclass(frozen=True)
+class FailingView:
+    window: str
+    window_phrase: str
+    window_title: str
+    jobs: tuple[FailingJobView, ...]
+    count: int
+
+
+# -- /jobs status ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunView:
+    run_id: str
+    state: str
+    emoji: str
+    failed: bool
+    code: str | None
+    start: datetime
+    seconds: float | None
+    repairs: int
+    url: str | None
+
+
+@dataclass(frozen=True)
+class RunStatsView:
+    runs_7d: int
+    successes_7d: int
+    rate_7d: float | None
+    runs_30d: int
+    successes_30d: int
+    rate_30d: float | None
+    p50: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True)
+class SlaEntryView:
+    name: str
+    rule: str
+    workspace: str
+    found: bool
+    emoji: str
+    state: str
+    reason: str
+    days: tuple[str, ...]
+    bad: bool
+    state_key: str | None = None
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    name: str
+    job_id: str
+    workspace: str
+    url: str | None
+    owner: str | None
+    owner_id: str | None
+    runs: tuple[RunView, ...]
+    stats: RunStatsView
+    trend: tuple[float | None, ...]
+    trend_days: int
+    cost_7d: float | None
+    cost_30d: float | None
+    currency: str
+    p90_seconds: float | None
+    slas: tuple[SlaEntryView, ...] = ()
+
+
+@dataclass(frozen=True)
+class MatchView:
+    name: str
+    job_id: str
+    workspace: str
+    kind: str
+    pick_value: str | None
+    owner: str | None
+    owner_id: str | None
+
+
+@dataclass(frozen=True)
+class MatchesView:
+    query: str
+    matches: tuple[MatchView, ...]
+    ambiguous: bool
+
+
+# -- /jobs running --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunningRunView:
+    name: str
+    workspace: str
+    run_id: str
+    url: str | None
+    start: datetime
+    elapsed: float | None
+    p90: float | None
+    long: bool
+    ratio: float | None
+    owner: str | None
+    owner_id: str | None
+
+
+@dataclass(frozen=True)
+class RunningView:
+    runs: tuple[RunningRunView, ...]
+    count: int
+    long_count: int
+
+
+# -- /jobs sla ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaView:
+    entries: tuple[SlaEntryView, ...]
+    count: int
+    bad_count: int
+    job: str | None
+
+
+# -- /jobs cost -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopRowView:
+    label: str
+    cost: float
+    prev_cost: float
+    change: float | None
+    workspace: str | None  # only a name the config gives
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    values: tuple[float, ...]
+    first: date | None
+    last: date
+    days: int
+
+
+@dataclass(frozen=True)
+class WasteShare:
+    amount: float
+    share: float | None  # of the window's spend; None when nothing was spent
+
+
+@dataclass(frozen=True)
+class WasteView:
+    failed: WasteShare
+    all_purpose: WasteShare
+    idle: WasteShare
+
+
+@dataclass(frozen=True)
+class CostView:
+    window: str
+    window_phrase: str
+    window_title: str
+    prev_phrase: str
+    group: str
+    total: float
+    prev_total: float
+    change: float | None
+    currency: str
+    billed_until: datetime | None
+    top: tuple[TopRowView, ...]
+    daily: DailySeries
+    waste: WasteView
+
+
+# -- /jobs anomalies ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnomalyView:
+    key: str
+    name: str
+    workspace: str
+    day: date
+    cost: float
+    baseline: float
+    excess: float
+    ratio: float | None
+    z: float
+    causes: tuple[str, ...]
+    owner: str | None
+    owner_id: str | None
+    expected_value: str
+    not_anomaly_value: str
+
+
+@dataclass(frozen=True)
+class AnomaliesView:
+    anomalies: tuple[AnomalyView, ...]
+    count: int
+    below_minimum: int
+    days: tuple[date, ...]
+    sensitivity: float
+    min_amount: float
+    currency: str
+
+
+# -- help, errors, notices ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HelpView:
+    commands: tuple[CommandHelp, ...]  # the grammar's own catalogue entries
+    problem: str | None
+    windows: str
+    command: str
+
+
+@dataclass(frozen=True)
+class ErrorView:
+    message: str
+    error_id: str | None
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    what: str
+
+
+View = (
+    FailingView
+    | StatusView
+    | MatchesView
+    | RunningView
+    | SlaView
+    | CostView
+    | AnomaliesView
+    | HelpView
+    | ErrorView
+    | NoticeView
+)
+
+
+def template_data(view: View) -> dict[str, Any]:
+    """The view's top-level fields as template variables (shallow: nested views stay typed)."""
+    return {f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
