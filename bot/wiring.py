@@ -1,22 +1,31 @@
-"""The composition root: config + clock in, the assembled bot out — warehouse, use cases,
-Slack app and its transport — with `start()` / `stop()`. `jobs-bot run`, `jobs-bot ask`,
-`jobs-bot demo` and the end-to-end test stacks all build here; nothing else wires parts
-together, so every entry point runs the same bot.
-
-(The Jobs API clients, the state store, the notifier and the scheduler join here as they land.)
+"""The composition root: config + clock in, the assembled bot out — warehouse, Jobs API
+clients, state store, use cases, Slack app and its transport, the notifier and the scheduler —
+with `start()` / `stop()`. `jobs-bot run`, `jobs-bot ask`, `jobs-bot demo` and the end-to-end
+test stacks all build here; nothing else wires parts together, so every entry point runs the
+same bot.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.models import JobKey
 from bot.render import Renderer
+from bot.scheduler import Every, Scheduler
 from bot.service import CommandService
+from bot.service.alerts import FailureAlerts
 from bot.warehouse import Warehouse, make_warehouse
+
+if TYPE_CHECKING:
+    from bot.jobs_api import JobsApi
+    from bot.slack.notifier import Notifier
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +80,8 @@ def open_configured_warehouse(config: Config) -> Warehouse:
 
 
 class Bot:
-    """The assembled bot. `answers` is the /jobs use case; `slack` its Slack side, if any."""
+    """The assembled bot. `answers` is the /jobs use case; `slack` its Slack side, if any;
+    `alerts`, `notifier` and `scheduler` the half that speaks first (with a store)."""
 
     def __init__(
         self,
@@ -81,6 +91,12 @@ class Bot:
         answers: CommandService,
         renderer: Renderer,
         slack: _SlackSide | None,
+        *,
+        store: Store | None = None,
+        jobs_api: JobsApi | None = None,
+        alerts: FailureAlerts | None = None,
+        notifier: Notifier | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -88,6 +104,11 @@ class Bot:
         self.answers = answers
         self.renderer = renderer
         self.slack = slack
+        self.store = store
+        self.jobs_api = jobs_api
+        self.alerts = alerts
+        self.notifier = notifier
+        self.scheduler = scheduler
 
     @property
     def request_url(self) -> str | None:
@@ -95,22 +116,36 @@ class Bot:
         return self.slack.request_url if self.slack is not None else None
 
     def start(self) -> None:
-        """Start serving Slack (HTTP server or Socket Mode connection) in the background."""
+        """Start everything in the background: the notifier, the watchers, and Slack."""
+        self._start_background()
         if self.slack is not None:
             self.slack.start()
 
     def serve_forever(self) -> None:
-        """Serve Slack in the foreground until interrupted."""
+        """Serve Slack in the foreground until interrupted (watchers run in the background)."""
+        self._start_background()
         if self.slack is not None:
             self.slack.serve_forever()
 
+    def _start_background(self) -> None:
+        if self.notifier is not None:
+            self.notifier.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
+
     def stop(self) -> None:
-        """Stop serving, then close the warehouse (in that order: a listener may still be
-        reading it)."""
+        """Stop the watchers, then the notifier (it finishes what is due), then Slack, then
+        close the store and the warehouse (last: a listener may still be reading them)."""
         try:
+            if self.scheduler is not None:
+                self.scheduler.stop()
+            if self.notifier is not None:
+                self.notifier.stop()
             if self.slack is not None:
                 self.slack.stop()
         finally:
+            if self.store is not None:
+                self.store.close()
             self.warehouse.close()
 
 
@@ -187,9 +222,16 @@ def build(
     warehouse: Warehouse | None = None,
     slack: SlackLink | None = None,
     working_after: float | None = None,
+    store: Store | bool = False,
+    watch: bool = False,
+    env: Mapping[str, str] | None = None,
+    jobs_api: JobsApi | None = None,
 ) -> Bot:
     """Assemble the bot. `warehouse` defaults to the one the config names; without `slack`
-    the bot answers only locally (`jobs-bot ask`)."""
+    the bot answers only locally (`jobs-bot ask`). `store=True` opens the configured state
+    store (or pass one); `watch` adds the failure watchers, the notifier and the scheduler
+    (it needs a store and Slack). `env` is where Databricks secrets are read (default: the
+    process environment)."""
     wh = warehouse if warehouse is not None else open_configured_warehouse(config)
     renderer = Renderer(tz=config.timezone, currency=config.cost.currency, clock=clock)
     answers = CommandService(wh, config, clock, renderer=renderer)
@@ -198,4 +240,87 @@ def build(
         side = _SlackSide(
             slack, answers, renderer, command=config.slack.command, working_after=working_after
         )
-    return Bot(config, clock, wh, answers, renderer, side)
+    opened = _open_store(config, clock, store)
+    if not watch:
+        return Bot(config, clock, wh, answers, renderer, side, store=opened)
+    if opened is None or side is None:
+        raise ValueError("watching needs a store and Slack")
+    from bot.slack.directory import SlackDirectory
+    from bot.slack.notifier import Notifier
+
+    api = jobs_api if jobs_api is not None else _jobs_api(config, env)
+    notifier = Notifier(
+        opened.outbox,
+        opened.incidents,
+        side.client,
+        clock,
+        default_channel=config.slack.default_channel,
+    )
+    alerts = FailureAlerts(
+        config=config,
+        clock=clock,
+        renderer=renderer,
+        store=opened,
+        jobs_api=api,  # type: ignore[arg-type]
+        directory=SlackDirectory(side.client),
+        p90_seconds=_p90_reader(wh, clock),
+        on_enqueue=notifier.poke,
+    )
+    every = config.schedules.failure_poll_seconds
+    jobs = [
+        Every(f"failures:{ws.id}", every, _poll(alerts, ws.id))
+        for ws in config.workspaces
+        if ws.jobs_api and api is not None
+    ]
+    scheduler = Scheduler(jobs, timezone=config.timezone)
+    return Bot(
+        config,
+        clock,
+        wh,
+        answers,
+        renderer,
+        side,
+        store=opened,
+        jobs_api=api,
+        alerts=alerts,
+        notifier=notifier,
+        scheduler=scheduler,
+    )
+
+
+def _poll(alerts: FailureAlerts, workspace_id: str) -> Callable[[], object]:
+    return lambda: alerts.poll(workspace_id)
+
+
+def _open_store(config: Config, clock: Clock, store: Store | bool) -> Store | None:
+    if store is False:
+        return None
+    if store is True:
+        from bot.store import Store
+
+        return Store.open(config.state_url, clock)
+    return store
+
+
+def _jobs_api(config: Config, env: Mapping[str, str] | None) -> JobsApi | None:
+    if not any(ws.jobs_api for ws in config.workspaces):
+        return None
+    from bot.jobs_api import JobsApi
+
+    watched = [ws for ws in config.workspaces if ws.jobs_api]
+    return JobsApi(watched, config.secrets, env=os.environ if env is None else env)
+
+
+def _p90_reader(warehouse: Warehouse, clock: Clock) -> Callable[[JobKey], float | None]:
+    """The job's usual (p90) duration from the warehouse, for "usually ≤ 25m" in an alert;
+    None when the warehouse cannot say (it must never stop an alert)."""
+    from bot.warehouse import queries
+
+    def p90(job: JobKey) -> float | None:
+        try:
+            return queries.job_run_stats(warehouse, job, now=clock.now()).p90_seconds
+        except Exception:
+            log.info("no p90 for %s/%s", job.workspace_id, job.job_id, exc_info=True)
+            return None
+
+    return p90

@@ -38,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        # Their INFO lines (every scheduled tick, every HTTP request) bury what matters.
+        for noisy in ("apscheduler", "databricks.sdk", "urllib3", "aiohttp.access"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

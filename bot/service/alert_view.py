@@ -133,7 +133,7 @@ def failure_alert(
         )
         for t in tasks_raw[:MAX_TASKS_SHOWN]
     )
-    run_id = str(incident.last_run_id or d.get("run_id") or "")
+    run_id = str(d.get("run_id") or incident.last_run_id or "").split("/")[0]
     rerun_value = None
     if run_id.isdigit() and incident.workspace_id.isdigit() and incident.job_id.isdigit():
         rerun_value = actions.encode(

@@ -16,6 +16,7 @@ incidents are recorded and post nothing.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -101,6 +102,17 @@ class FailureAlerts:
         self._poke = on_enqueue or (lambda: None)
         self._feeds: dict[str, RunFeed] = {}
         self._jobs: dict[tuple[str, str], tuple[datetime, JobInfo | None]] = {}
+        self._lock = threading.Lock()
+
+    def watch(self, workspace_id: str, run_id: str) -> None:
+        """Follow a run the bot just repaired: a repair can start and end between two polls,
+        and the run's start time (hours ago) keeps it out of the feed's window. Kept in the
+        watermark, so a restart keeps watching."""
+        with self._lock:
+            mark = self.store.watermarks.get(FEED, workspace_id)
+            value = dict(mark.value) if mark is not None else {}
+            value["watch"] = sorted({*value.get("watch", ()), str(run_id)})
+            self.store.watermarks.set(FEED, value, workspace_id)
 
     # -- polling -------------------------------------------------------------------------
 
@@ -112,10 +124,13 @@ class FailureAlerts:
         if feed is None:
             feed = RunFeed(self.jobs_api, workspace_id, self.clock, lookback=FIRST_LOOKBACK)
             self._feeds[workspace_id] = feed
-        mark = self.store.watermarks.get(FEED, workspace_id)
-        watermark = FeedWatermark.from_json(mark.value["feed"]) if mark is not None else None
+        with self._lock:
+            mark = self.store.watermarks.get(FEED, workspace_id)
+        value = dict(mark.value) if mark is not None else {}
+        watermark = FeedWatermark.from_json(value["feed"]) if value.get("feed") else None
+        watched = set(value.get("watch", ()))
         try:
-            result = feed.poll(watermark)
+            result = feed.poll(watermark, watch=watched)
         except JobsApiError as e:
             out.errors.append(str(e))
             log.warning("run feed of workspace %s: %s", workspace_id, e)
@@ -132,7 +147,16 @@ class FailureAlerts:
                 return out
             out.alerted += kind == "alert"
             out.resolved += kind == "resolved"
-        self.store.watermarks.set(FEED, {"feed": result.watermark.to_json()}, workspace_id)
+        with self._lock:
+            # Watched runs stay watched until a poll saw them end (a watch added meanwhile
+            # by a click is kept: re-read under the lock).
+            mark = self.store.watermarks.get(FEED, workspace_id)
+            now_watched = set((mark.value if mark is not None else {}).get("watch", ()))
+            done = {r.run_id for r in result.ended}
+            keep = sorted((now_watched | watched) - done)
+            self.store.watermarks.set(
+                FEED, {"feed": result.watermark.to_json(), "watch": keep}, workspace_id
+            )
         return out
 
     # -- one ended run -------------------------------------------------------------------
@@ -157,9 +181,15 @@ class FailureAlerts:
         key = IncidentKey(ws, run.job_id, IncidentKind.FAILURE)
         at = full.end_time or self.clock.now()
         first_error = next((t["error"] for t in detail["tasks"] if t.get("error")), None)
+        # A repaired run that fails again is a new failure of the same run: count it by repair.
+        counted = (
+            run.run_id
+            if full.latest_repair_id is None
+            else (f"{run.run_id}/repair/{full.latest_repair_id}")
+        )
         outcome = self.store.incidents.open_or_bump_failure(
             key,
-            run.run_id,
+            counted,
             at,
             first_error or detail.get("message"),
             job_name=detail["job_name"],
@@ -172,8 +202,8 @@ class FailureAlerts:
         if mute is not None:
             return  # recorded, not posted: the job is muted
         channel = self._channel(job, ws, run.job_id, detail["job_name"])
-        first = incident.streak == 1 and incident.last_run_id == run.run_id
-        self._enqueue_alert(incident, channel, run.run_id, first=first)
+        first = incident.streak == 1 and incident.last_run_id == counted
+        self._enqueue_alert(incident, channel, counted, first=first)
 
     def _succeeded(self, run: ApiRun) -> bool:
         assert run.job_id is not None
@@ -185,9 +215,9 @@ class FailureAlerts:
         channel = resolved.channel or self._channel(
             self._job(run.workspace_id, run.job_id), run.workspace_id, run.job_id, None
         )
-        self._enqueue_update(resolved, channel, f"resolved:{run.run_id}")
+        self.enqueue_update(resolved, channel, f"resolved:{run.run_id}")
         line = f"✅ Recovered {self._when(at)}, {recovered_phrase(resolved)}."
-        self._enqueue_thread(resolved, channel, f"resolved:{run.run_id}", line)
+        self.enqueue_thread(resolved, channel, f"resolved:{run.run_id}", line)
         return True
 
     # -- messages ------------------------------------------------------------------------
@@ -211,16 +241,16 @@ class FailureAlerts:
             )
             self._poke()
             return
-        self._enqueue_update(incident, channel, f"run:{run_id}")
+        self.enqueue_update(incident, channel, f"run:{run_id}")
         if incident.snoozed_at(self.clock.now()):
             return  # snoozed: the message stays current, the thread stays quiet
         d = incident.detail or {}
         error = next((t.get("error") for t in d.get("tasks") or () if t.get("error")), None)
         line = f"🔴 Failed again: run {run_id} ({incident.streak} in a row)"
         quote = _one_line(error, 300) if error else None
-        self._enqueue_thread(incident, channel, f"run:{run_id}", line, quote)
+        self.enqueue_thread(incident, channel, f"run:{run_id}", line, quote)
 
-    def _enqueue_update(self, incident: Incident, channel: str, why: str) -> None:
+    def enqueue_update(self, incident: Incident, channel: str, why: str) -> None:
         self.store.outbox.enqueue(
             dedupe_key=f"incident:{incident.id}:update:{why}",
             channel=channel,
@@ -230,7 +260,7 @@ class FailureAlerts:
         )
         self._poke()
 
-    def _enqueue_thread(
+    def enqueue_thread(
         self, incident: Incident, channel: str, why: str, line: str, quote: str | None = None
     ) -> None:
         message = self.renderer.render("alert_thread.json.j2", line=line, quote=quote)

@@ -147,7 +147,9 @@ class _Checker:
                 self.option(opt, f"{path}/options/{i}")
         elif kind in ("static_select", "multi_static_select"):
             if "placeholder" in el:
-                self.text_obj(el["placeholder"], f"{path}/placeholder", 150, plain_only=True)
+                self.text_obj(
+                    el["placeholder"], f"{path}/placeholder", max_len=150, plain_only=True
+                )
             if "option_groups" in el:
                 groups = self.array(el["option_groups"], f"{path}/option_groups", 100)
                 for g, group in enumerate(groups):
