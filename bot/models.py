@@ -145,6 +145,17 @@ class RunningRun:
 
 
 @dataclass(frozen=True)
+class JobDurations:
+    """A job's usual run length (successful runs of the last 30 days)."""
+
+    workspace_id: str
+    job_id: str
+    runs: int
+    p50_seconds: float
+    p90_seconds: float
+
+
+@dataclass(frozen=True)
 class SlaDay:
     workspace_id: str
     job_id: str

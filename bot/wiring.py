@@ -234,7 +234,8 @@ def build(
     process environment)."""
     wh = warehouse if warehouse is not None else open_configured_warehouse(config)
     renderer = Renderer(tz=config.timezone, currency=config.cost.currency, clock=clock)
-    answers = CommandService(wh, config, clock, renderer=renderer)
+    api = jobs_api if jobs_api is not None else _jobs_api(config, env)
+    answers = CommandService(wh, config, clock, renderer=renderer, live_runs=api)
     side = None
     if slack is not None:
         side = _SlackSide(
@@ -242,13 +243,12 @@ def build(
         )
     opened = _open_store(config, clock, store)
     if not watch:
-        return Bot(config, clock, wh, answers, renderer, side, store=opened)
+        return Bot(config, clock, wh, answers, renderer, side, store=opened, jobs_api=api)
     if opened is None or side is None:
         raise ValueError("watching needs a store and Slack")
     from bot.slack.directory import SlackDirectory
     from bot.slack.notifier import Notifier
 
-    api = jobs_api if jobs_api is not None else _jobs_api(config, env)
     notifier = Notifier(
         opened.outbox,
         opened.incidents,

@@ -37,9 +37,9 @@ from bot.grammar import (
 from bot.models import JobMatch
 from bot.render import Renderer
 from bot.render.limits import RenderError
-from bot.service import cost, failing, jobs, sla
+from bot.service import cost, failing, jobs, running, sla
 from bot.service.answer import Answer, Reader, ResultCache
-from bot.service.common import BILLING_LAG, SYSTEM_TABLES_LAG
+from bot.service.common import BILLING_LAG, LIVE, SYSTEM_TABLES_LAG
 from bot.service.ports import Warehouse
 from bot.service.views import ErrorView, HelpView, NoticeView, SlaView, View, template_data
 from bot.warehouse import queries
@@ -59,10 +59,13 @@ class CommandService:
         clock: Clock,
         *,
         renderer: Renderer | None = None,
+        live_runs: running.LiveRuns | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         self.reader = Reader(warehouse)
+        self.live_runs = live_runs
+        self._durations = running.Durations(self.reader)
         self.renderer = renderer or Renderer(
             tz=config.timezone, currency=config.cost.currency, clock=clock
         )
@@ -104,7 +107,9 @@ class CommandService:
         """Answer a parsed request. Never raises for a person to see a traceback: known
         failures become their message, unknown ones an error id that is also logged."""
         now = at or self.clock.now()
-        key = cache_key(request, now, self.cache.ttl)
+        # A live answer (the Jobs API) is not cached: it is cheap and must be current.
+        live = isinstance(request, RunningRequest) and self.live_runs is not None
+        key = None if live else cache_key(request, now, self.cache.ttl)
         if key is not None:
             cached = self.cache.get(key, now)
             if cached is not None:
@@ -137,6 +142,11 @@ class CommandService:
             case StatusRequest(job=ref):
                 return self._status(ref, now)
             case RunningRequest():
+                if self.live_runs is not None and any(w.jobs_api for w in self.config.workspaces):
+                    live = running.live_running_view(
+                        self.reader, self.config, self.live_runs, self._durations, now
+                    )
+                    return self._render("running.json.j2", live, now, lag=LIVE)
                 return self._render(
                     "running.json.j2", jobs.running_view(self.reader, self.config, now), now
                 )

@@ -11,6 +11,7 @@ from bot.config import Config
 # System tables are 5–15 minutes behind the workspace (PRODUCT.md, reference/databricks.md).
 SYSTEM_TABLES_LAG = "system tables lag 5–15 min"
 BILLING_LAG = "billing lags a few hours"
+LIVE = "live from the Jobs API"
 
 
 def workspace_host(

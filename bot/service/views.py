@@ -143,6 +143,8 @@ class RunningRunView:
     ratio: float | None
     owner: str | None
     owner_id: str | None
+    queued: bool = False
+    queue_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,10 @@ class RunningView:
     runs: tuple[RunningRunView, ...]
     count: int
     long_count: int
+    live: bool = False  # from the Jobs API (else all from the system tables)
+    from_tables: tuple[str, ...] = ()  # workspaces without Jobs API access, read from tables
+    unreachable: tuple[str, ...] = ()  # "prod-emea (not answering: …)"
+    no_history: bool = False  # the warehouse could not give the usual durations
 
 
 # -- /jobs sla ------------------------------------------------------------------------------

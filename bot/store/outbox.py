@@ -122,10 +122,11 @@ class Outbox:
                     return _message(row)
         return None
 
-    def mark_sent(self, message: OutboxMessage, ts: str | None) -> bool:
+    def mark_sent(self, message: OutboxMessage, ts: str | None, channel: str | None = None) -> bool:
         """Record that Slack accepted the claimed message (with its ts; None for ephemerals).
-        An incident's first post also becomes that incident's message, in the same
-        transaction, so later updates and thread replies find it even after a crash."""
+        An incident's first post also becomes that incident's message (in `channel`, the id
+        Slack posted to, when given), in the same transaction, so later updates and thread
+        replies find it even after a crash."""
         now = self._clock.now()
         with self._db.transaction() as conn:
             result = conn.execute(
@@ -136,7 +137,8 @@ class Outbox:
             if result.rowcount != 1:
                 return False
             if message.kind is OutboxKind.POST and message.incident_id is not None and ts:
-                incidents.set_message(conn, message.incident_id, message.channel, ts, ts, now)
+                where = channel or message.channel
+                incidents.set_message(conn, message.incident_id, where, ts, ts, now)
         return True
 
     def mark_retry(self, message: OutboxMessage, error: str, next_at: datetime) -> bool:

@@ -125,6 +125,10 @@ def runs_in_progress(wh: Warehouse, *, now: datetime) -> list[models.RunningRun]
     return _many(wh, models.RunningRun, "runs_in_progress", {"now": now})
 
 
+def job_durations(wh: Warehouse, *, now: datetime) -> list[models.JobDurations]:
+    return _many(wh, models.JobDurations, "job_durations", {"now": now})
+
+
 def sla_inputs(wh: Warehouse, *, now: datetime, days: int = 7) -> list[models.SlaDay]:
     return _many(wh, models.SlaDay, "sla_inputs", {"now": now, "days": days})
 

@@ -68,6 +68,23 @@ def message_content(ctx: Ctx, *, keep_blocks: bool = False) -> tuple[str, list |
     return text, blocks
 
 
+def message_metadata(ctx: Ctx) -> dict[str, Any] | None:
+    """The `metadata` argument checked as Slack checks it: an object with a string
+    `event_type` and an object `event_payload` (JSON bodies send it as an object, form
+    bodies as a JSON string). The two error codes are inferred: reference/slack.md lists no
+    metadata errors."""
+    metadata = json_param(ctx, "metadata", "invalid_metadata_format")
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise ApiError("invalid_metadata_format")
+    event_type = metadata.get("event_type")
+    payload = metadata.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+        raise ApiError("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": payload}
+
+
 def bot_message(ctx: Ctx, channel: str, text: str, blocks: list | None, **kw: Any) -> Message:
     bot = ctx.state.ws.bot
     return Message(
@@ -98,10 +115,17 @@ def thread_root(ctx: Ctx, channel: str) -> str | None:
 def post_message(ctx: Ctx) -> dict[str, Any]:
     ch = writable_channel(ctx, ctx.require("channel", "channel_not_found"))
     text, blocks = message_content(ctx)
+    metadata = message_metadata(ctx)
     root = thread_root(ctx, ch.id)
     broadcast = root is not None and ctx.flag("reply_broadcast")
     msg = bot_message(
-        ctx, ch.id, text, blocks, thread_ts=root, subtype="thread_broadcast" if broadcast else None
+        ctx,
+        ch.id,
+        text,
+        blocks,
+        thread_ts=root,
+        subtype="thread_broadcast" if broadcast else None,
+        metadata=metadata,
     )
     ctx.state.add_message(msg)
     return {"ok": True, "channel": ch.id, "ts": msg.ts, "message": msg.to_api(ctx.state.ws.team_id)}
@@ -126,7 +150,9 @@ def update(ctx: Ctx) -> dict[str, Any]:
     text, blocks = message_content(ctx, keep_blocks=True)
     if not text and not blocks and "blocks" not in ctx.params and not msg.blocks:
         raise ApiError("no_text")
-    ctx.state.replace(msg, text, None if blocks is None else normalize_blocks(blocks))
+    # Left out, the message keeps its metadata; given, it replaces it.
+    metadata = message_metadata(ctx)
+    ctx.state.replace(msg, text, None if blocks is None else normalize_blocks(blocks), metadata)
     return {
         "ok": True,
         "channel": ch.id,

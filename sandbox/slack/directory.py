@@ -146,9 +146,10 @@ def conversations_history(ctx: Ctx) -> dict[str, Any]:
     page = msgs[start : start + limit]
     has_more = start + limit < len(msgs)
     team = ctx.state.ws.team_id
+    metadata = ctx.flag("include_all_metadata")
     return {
         "ok": True,
-        "messages": [m.to_api(team) for m in page],
+        "messages": [m.to_api(team, with_metadata=metadata) for m in page],
         "has_more": has_more,
         "pin_count": 0,
         "response_metadata": {"next_cursor": encode_cursor(start + limit) if has_more else ""},
@@ -168,9 +169,10 @@ def conversations_replies(ctx: Ctx) -> dict[str, Any]:
     page = thread[start : start + limit]
     has_more = start + limit < len(thread)
     team = ctx.state.ws.team_id
+    metadata = ctx.flag("include_all_metadata")
     return {
         "ok": True,
-        "messages": [m.to_api(team) for m in page],
+        "messages": [m.to_api(team, with_metadata=metadata) for m in page],
         "has_more": has_more,
         "response_metadata": {"next_cursor": encode_cursor(start + limit) if has_more else ""},
     }

@@ -39,6 +39,9 @@ class Message:
     subtype: str | None = None
     reactions: dict[str, list[str]] = field(default_factory=dict)
     source: str = "api"  # api | ack | response_url | user
+    # App-to-app message metadata ({event_type, event_payload}); conversations.history and
+    # .replies return it only when called with include_all_metadata.
+    metadata: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
@@ -48,8 +51,8 @@ class Message:
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
 
-    def to_api(self, team_id: str) -> dict[str, Any]:
-        """The message as Slack's Web API returns it."""
+    def to_api(self, team_id: str, *, with_metadata: bool = False) -> dict[str, Any]:
+        """The message as Slack's Web API returns it (`metadata` only when asked for)."""
         out: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
         if self.subtype:
             out["subtype"] = self.subtype
@@ -72,6 +75,8 @@ class Message:
             out["reactions"] = [
                 {"name": n, "users": list(u), "count": len(u)} for n, u in self.reactions.items()
             ]
+        if with_metadata and self.metadata is not None:
+            out["metadata"] = self.metadata
         return out
 
     def to_page(self) -> dict[str, Any]:
@@ -235,11 +240,19 @@ class State:
                 )
             return self.get(channel, message_id)
 
-    def replace(self, msg: Message, text: str, blocks: list[dict[str, Any]] | None) -> None:
+    def replace(
+        self,
+        msg: Message,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         with self.lock:
             msg.text = text
             if blocks is not None:
                 msg.blocks = blocks
+            if metadata is not None:
+                msg.metadata = metadata
             msg.edited = msg.source == "api" and not msg.ephemeral
         self.emit("message_changed", msg.to_page(), only_user=msg.to_user)
 

@@ -267,6 +267,23 @@ def _running(empty: bool) -> RunningView:
     return RunningView(runs=runs, count=len(runs), long_count=sum(1 for r in runs if r.long))
 
 
+def _running_live() -> RunningView:
+    base = _running(False)
+    queued = RunningRunView(
+        name=EVIL, workspace="prod-emea", run_id="79", url=None, start=NOW - timedelta(minutes=2),
+        elapsed=120.0, p90=None, long=False, ratio=None, owner=None, owner_id=None, queued=True,
+        queue_reason="the job's max concurrent runs reached",
+    )  # fmt: skip
+    return replace(
+        base,
+        runs=(*base.runs, queued),
+        count=3,
+        live=True,
+        from_tables=("legacy-ws",),
+        unreachable=("prod-us (not answering: timed out)",),
+    )
+
+
 def _sla() -> SlaView:
     entries = (
         SlaEntryView(
@@ -406,6 +423,7 @@ def cases() -> dict[str, tuple[str, dict[str, Any]]]:
         "status_unknown": ("status_matches.json.j2", _matches(False)),
         "running": ("running.json.j2", _running(False)),
         "running_empty": ("running.json.j2", _running(True)),
+        "running_live": ("running.json.j2", _running_live()),
         "sla": ("sla.json.j2", _sla()),
         "sla_none": ("sla.json.j2", SlaView(entries=(), count=0, bad_count=0, job=None)),
         "cost": ("cost.json.j2", _cost()),

@@ -188,6 +188,16 @@ def test_runs_in_progress(account: World) -> None:
     assert queries.runs_in_progress(account.wh, now=utc("2026-03-02 08:30")) == []
 
 
+@pytest.mark.covers("job_durations")
+def test_job_durations_are_successful_runs_only(account: World) -> None:
+    rows = {(r.workspace_id, r.job_id): r for r in queries.job_durations(account.wh, now=NOW)}
+    # The in-progress and failed runs of job 100 do not count; its successful runs do.
+    in_progress = queries.runs_in_progress(account.wh, now=NOW)[0]
+    assert rows[("1", "100")].p90_seconds == pytest.approx(in_progress.p90_seconds)
+    assert all(r.runs >= 1 and r.p50_seconds <= r.p90_seconds for r in rows.values())
+    assert queries.job_durations(account.wh, now=utc("2025-01-01 00:00")) == []
+
+
 @pytest.mark.covers("sla_inputs")
 def test_sla_inputs_per_day(account: World) -> None:
     rows = [r for r in queries.sla_inputs(account.wh, now=NOW, days=2) if r.job_id == "100"]
