@@ -156,6 +156,23 @@ class JobDurations:
 
 
 @dataclass(frozen=True)
+class EndedRun:
+    """One end of a run as the system tables record it (system-table spellings)."""
+
+    workspace_id: str
+    job_id: str
+    run_id: str
+    name: str | None
+    result_state: str
+    termination_code: str | None
+    start_time: datetime | None
+    end_time: datetime
+    trigger_type: str | None
+    owner: str | None
+    team: str | None
+
+
+@dataclass(frozen=True)
 class SlaDay:
     workspace_id: str
     job_id: str

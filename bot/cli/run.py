@@ -26,8 +26,14 @@ def run(args: argparse.Namespace) -> int:
     missing = cfg.secrets.missing_for(mode, databricks=cfg.uses_databricks)
     if missing:
         raise UserError(f"set these environment variables first: {', '.join(missing)}")
+    # Answers, and the half that speaks first: the store, the Jobs API watchers, the
+    # notifier and the scheduler, all in this process.
     bot = wiring.build(
-        cfg, SystemClock(), slack=wiring.slack_link_from_config(cfg, http_port=args.http)
+        cfg,
+        SystemClock(),
+        slack=wiring.slack_link_from_config(cfg, http_port=args.http),
+        store=True,
+        watch=True,
     )
     try:
         bot.serve_forever()

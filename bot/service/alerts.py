@@ -25,10 +25,22 @@ from typing import Any, Protocol
 from bot import actions
 from bot.clock import Clock
 from bot.config import Config
-from bot.models import FAILED_STATES, ApiRun, JobInfo, JobKey, JobsApiError, TaskError
+from bot.errors import UserError
+from bot.models import (
+    FAILED_STATES,
+    ApiRun,
+    ApiRunState,
+    EndedRun,
+    JobInfo,
+    JobKey,
+    JobsApiError,
+    RunCost,
+    TaskError,
+)
 from bot.render import Renderer
 from bot.run_feed import FeedWatermark, RunFeed
 from bot.service.alert_view import MAX_ERROR_CHARS, failure_alert, recovered_phrase
+from bot.service.common import run_url
 from bot.store.records import Incident, IncidentKey, IncidentKind, OutboxKind
 
 log = logging.getLogger(__name__)
@@ -38,6 +50,13 @@ RESOLVING_STATES = frozenset({"SUCCEEDED"})
 # The first poll of a workspace with no watermark looks back this far, so a bot started
 # (or restarted without state) still alerts on what failed just before.
 FIRST_LOOKBACK = timedelta(minutes=10)
+# The system tables are read over a sliding window this long: their rows land minutes (the
+# lakeflow lag is undocumented) after the run ended, so each poll looks back far enough to
+# see late rows, and the store counts each run end once.
+TABLE_LOOKBACK = timedelta(hours=6)
+# A failure the system tables show for a workspace the Jobs API watches is "missed" only if
+# the API path had this long to see it first (it polls every 30 s by default).
+API_HEAD_START = timedelta(minutes=10)
 
 
 class JobsApiPort(Protocol):
@@ -52,6 +71,12 @@ class JobsApiPort(Protocol):
     def get_task_error(self, workspace_id: str, task_run_id: str) -> TaskError: ...
 
     def get_job(self, workspace_id: str, job_id: str) -> JobInfo: ...
+
+
+class EndedRunsPort(Protocol):
+    """The system tables' run ends (bot.warehouse.queries.runs_ended over the warehouse)."""
+
+    def __call__(self, *, now: datetime, since: datetime, until: datetime) -> list[EndedRun]: ...
 
 
 class DirectoryPort(Protocol):
@@ -87,10 +112,12 @@ class FailureAlerts:
         clock: Clock,
         renderer: Renderer,
         store: StorePort,
-        jobs_api: JobsApiPort,
+        jobs_api: JobsApiPort | None,
         directory: DirectoryPort | None = None,
         p90_seconds: Callable[[JobKey], float | None] | None = None,
         on_enqueue: Callable[[], None] | None = None,
+        ended_runs: EndedRunsPort | None = None,
+        run_cost: Callable[[str, str], RunCost] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -99,6 +126,8 @@ class FailureAlerts:
         self.jobs_api = jobs_api
         self.directory = directory
         self._p90 = p90_seconds
+        self._ended_runs = ended_runs
+        self._run_cost = run_cost
         self._poke = on_enqueue or (lambda: None)
         self._feeds: dict[str, RunFeed] = {}
         self._jobs: dict[tuple[str, str], tuple[datetime, JobInfo | None]] = {}
@@ -120,6 +149,8 @@ class FailureAlerts:
         """One poll of one workspace. Raises nothing: a workspace that does not answer is
         logged and polled again next time from the same watermark."""
         out = PollOutcome(workspace_id)
+        if self.jobs_api is None:
+            return out
         feed = self._feeds.get(workspace_id)
         if feed is None:
             feed = RunFeed(self.jobs_api, workspace_id, self.clock, lookback=FIRST_LOOKBACK)
@@ -159,24 +190,99 @@ class FailureAlerts:
             )
         return out
 
+    def poll_tables(self) -> PollOutcome:
+        """The system-table path: run ends of the last TABLE_LOOKBACK, for workspaces without
+        Jobs API access (their only source) and, as the reconcile, for the others (failures
+        the API path never saw — a restart, a workspace outage — alerted late, marked so)."""
+        out = PollOutcome("system tables")
+        if self._ended_runs is None:
+            return out
+        now = self.clock.now()
+        try:
+            rows = self._ended_runs(now=now, since=now - TABLE_LOOKBACK, until=now)
+        except UserError as e:
+            out.errors.append(str(e))
+            log.warning("system-table run ends: %s", e)
+            return out
+        out.calls = 1
+        watched = {w.id for w in self.config.workspaces if w.jobs_api}
+        known = {w.id for w in self.config.workspaces}
+        # Only a job's latest end speaks: an older failure under a newer success is history.
+        latest: dict[tuple[str, str], datetime] = {}
+        for row in rows:
+            key = (row.workspace_id, row.job_id)
+            latest[key] = max(latest.get(key, row.end_time), row.end_time)
+        for row in rows:
+            if known and row.workspace_id not in known:
+                continue  # a workspace this bot is not configured for
+            late = row.workspace_id in watched
+            if late and row.end_time > now - API_HEAD_START:
+                continue  # the Jobs API path sees it first
+            if row.end_time < latest[(row.workspace_id, row.job_id)]:
+                continue
+            out.ended += 1
+            kind = self.handle_ended(_run_of(row), late=late, job=_job_of(row))
+            out.alerted += kind == "alert"
+            out.resolved += kind == "resolved"
+        return out
+
+    def backfill_costs(self, limit: int = 50) -> int:
+        """What each open failure's run cost, once billing has it (hours after the run):
+        the alert, until then "pending", is updated in place. Returns how many were filled."""
+        if self._run_cost is None:
+            return 0
+        filled = 0
+        for incident in self.store.incidents.open_incidents(IncidentKind.FAILURE)[:limit]:
+            d = dict(incident.detail or {})
+            run_id = str(d.get("run_id") or "")
+            ended = d.get("ended_at")
+            if d.get("cost") is not None or not run_id or not ended:
+                continue
+            try:
+                cost = self._run_cost(incident.workspace_id, run_id)
+            except UserError as e:
+                log.info("run cost of %s: %s", run_id, e)
+                return filled
+            # Billing is written by the hour: the run is fully billed once a usage row
+            # reaches its end.
+            end = datetime.fromisoformat(str(ended))
+            if (
+                not cost.billed
+                or cost.last_usage_end_time is None
+                or cost.last_usage_end_time < end
+            ):
+                continue
+            d["cost"] = str(cost.cost)
+            d["currency"] = cost.currency_code
+            updated = self.store.incidents.set_detail(incident.id, d) or incident
+            if updated.channel and updated.message_ts:
+                self.enqueue_update(updated, updated.channel, f"cost:{run_id}")
+            filled += 1
+        return filled
+
     # -- one ended run -------------------------------------------------------------------
 
-    def handle_ended(self, run: ApiRun, *, late: bool = False) -> str | None:
-        """What an ended run means: 'alert', 'resolved', or None (nothing to say)."""
+    def handle_ended(
+        self, run: ApiRun, *, late: bool = False, job: JobInfo | None = None
+    ) -> str | None:
+        """What an ended run means: 'alert', 'resolved', or None (nothing to say). `job`
+        given (the system-table path) spares the Jobs API calls."""
         if run.job_id is None:
             return None  # one-time submitted runs belong to no job to alert about
         if run.state.state in FAILED_STATES:
-            self._failed(run, late=late)
+            self._failed(run, late=late, job=job)
             return "alert"
         if run.state.state in RESOLVING_STATES:
-            return "resolved" if self._succeeded(run) else None
+            return "resolved" if self._succeeded(run, job) else None
         return None  # cancelled and skipped runs neither alert nor resolve
 
-    def _failed(self, run: ApiRun, *, late: bool) -> None:
+    def _failed(self, run: ApiRun, *, late: bool, job: JobInfo | None) -> None:
         assert run.job_id is not None
         ws = run.workspace_id
-        job = self._job(ws, run.job_id)
-        full = run if run.tasks_complete else self.jobs_api.get_run(ws, run.run_id)
+        job = job if job is not None else self._job(ws, run.job_id)
+        full = run
+        if not run.tasks_complete and self.jobs_api is not None:
+            full = self.jobs_api.get_run(ws, run.run_id)
         detail = self._detail(full, job, late=late)
         key = IncidentKey(ws, run.job_id, IncidentKind.FAILURE)
         at = full.end_time or self.clock.now()
@@ -196,6 +302,8 @@ class FailureAlerts:
             detail=detail,
         )
         incident: Incident = outcome.incident
+        if late and not outcome.is_new_run:
+            return  # the Jobs API path counted (and announced) this run already
         if outcome.is_new_run and not outcome.created:
             incident = self.store.incidents.set_detail(incident.id, detail) or incident
         mute = self.store.mutes.active_mute(JobKey(ws, run.job_id))
@@ -205,7 +313,7 @@ class FailureAlerts:
         first = incident.streak == 1 and incident.last_run_id == counted
         self._enqueue_alert(incident, channel, counted, first=first)
 
-    def _succeeded(self, run: ApiRun) -> bool:
+    def _succeeded(self, run: ApiRun, job: JobInfo | None = None) -> bool:
         assert run.job_id is not None
         key = IncidentKey(run.workspace_id, run.job_id, IncidentKind.FAILURE)
         at = run.end_time or self.clock.now()
@@ -213,7 +321,7 @@ class FailureAlerts:
         if resolved is None:
             return False
         channel = resolved.channel or self._channel(
-            self._job(run.workspace_id, run.job_id), run.workspace_id, run.job_id, None
+            job or self._job(run.workspace_id, run.job_id), run.workspace_id, run.job_id, None
         )
         self.enqueue_update(resolved, channel, f"resolved:{run.run_id}")
         line = f"✅ Recovered {self._when(at)}, {recovered_phrase(resolved)}."
@@ -281,6 +389,8 @@ class FailureAlerts:
         hit = self._jobs.get((workspace_id, job_id))
         if hit is not None and now - hit[0] < timedelta(minutes=10):
             return hit[1]
+        if self.jobs_api is None:
+            return None
         try:
             job: JobInfo | None = self.jobs_api.get_job(workspace_id, job_id)
         except JobsApiError as e:
@@ -303,7 +413,7 @@ class FailureAlerts:
         tasks: list[dict[str, Any]] = []
         for task in run.failed_tasks:
             error: str | None = None
-            if len(tasks) < 3:
+            if len(tasks) < 3 and self.jobs_api is not None:
                 try:
                     found = self.jobs_api.get_task_error(run.workspace_id, task.run_id)
                     error = found.error or _tail(found.error_trace)
@@ -325,7 +435,7 @@ class FailureAlerts:
             "job_url": f"{host}/jobs/{run.job_id}" if host else None,
             "workspace": ws_cfg.name if ws_cfg else run.workspace_id,
             "run_id": run.run_id,
-            "run_url": run.run_page_url,
+            "run_url": run.run_page_url or run_url(host, run.job_id, run.run_id),
             "state": run.state.state,
             "code": run.state.termination_code,
             "type": run.state.termination_type,
@@ -366,3 +476,50 @@ def _tail(trace: str | None, lines: int = 8) -> str | None:
 def _one_line(text: str, limit: int) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _run_of(row: EndedRun) -> ApiRun:
+    """A system-table run end in the shape of a Jobs API run (no tasks: the tables' task
+    rows carry no error messages; the alert then shows the termination code)."""
+    state = ApiRunState(
+        state=row.result_state,
+        ended=True,
+        status_state="TERMINATED",
+        life_cycle_state=None,
+        result_state=row.result_state,
+        termination_code=row.termination_code,
+        termination_type=None,
+        message=None,
+    )
+    duration = (row.end_time - row.start_time).total_seconds() if row.start_time else None
+    return ApiRun(
+        workspace_id=row.workspace_id,
+        job_id=row.job_id,
+        run_id=row.run_id,
+        run_name=row.name,
+        state=state,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        duration_seconds=duration,
+        queue_seconds=None,
+        run_page_url=None,
+        run_type=None,
+        trigger=row.trigger_type,
+        creator_user_name=None,
+        tasks_complete=True,
+    )
+
+
+def _job_of(row: EndedRun) -> JobInfo:
+    tags = {k: v for k, v in (("team", row.team), ("owner", row.owner)) if v}
+    return JobInfo(
+        workspace_id=row.workspace_id,
+        job_id=row.job_id,
+        name=row.name,
+        tags=tags,
+        creator_user_name=None,
+        run_as_user_name=None,
+        quartz_cron=None,
+        timezone=None,
+        paused=False,
+    )

@@ -129,6 +129,13 @@ def job_durations(wh: Warehouse, *, now: datetime) -> list[models.JobDurations]:
     return _many(wh, models.JobDurations, "job_durations", {"now": now})
 
 
+def runs_ended(
+    wh: Warehouse, *, now: datetime, since: datetime, until: datetime
+) -> list[models.EndedRun]:
+    params = {"now": now, "since": since, "until": until}
+    return _many(wh, models.EndedRun, "runs_ended", params)
+
+
 def sla_inputs(wh: Warehouse, *, now: datetime, days: int = 7) -> list[models.SlaDay]:
     return _many(wh, models.SlaDay, "sla_inputs", {"now": now, "days": days})
 

@@ -28,6 +28,7 @@ def _config(tmp_path: Path, demo: Demo, sb: SlackSandbox, mode: str) -> Path:
     raw["warehouse"] = {"embedded": {"path": demo.path}}
     raw["slack"]["mode"] = mode
     raw["slack"]["api_url"] = sb.api_url
+    raw["state"] = {"url": f"sqlite:///{tmp_path / 'state.db'}"}  # jobs-bot run opens its store
     path = tmp_path / "jobs-bot.yml"
     path.write_text(yaml.safe_dump(raw))
     return path

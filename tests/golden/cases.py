@@ -87,6 +87,24 @@ def _alert(*, resolved: bool, acked: bool = False) -> Any:
     return failure_alert(incident, now=NOW, currency="USD")
 
 
+def _extra_cases() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Cases kept in tests/golden/extra/<topic>.py (each a module-level `CASES` dict of
+    name -> (template, data)), so each message family keeps its cases beside its own code."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    folder = Path(__file__).with_name("extra")
+    for info in sorted(pkgutil.iter_modules([str(folder)]), key=lambda i: i.name):
+        module = importlib.import_module(f"tests.golden.extra.{info.name}")
+        for name, case in module.CASES.items():
+            if name in found:
+                raise ValueError(f"golden case {name!r} is defined twice")
+            found[name] = case
+    return found
+
+
 def _failing_job(i: int, name: str, **over: Any) -> FailingJobView:
     job = FailingJobView(
         name=name,
@@ -466,4 +484,5 @@ def cases() -> dict[str, tuple[str, dict[str, Any]]]:
     raw = {name: (tpl, template_data(view)) for name, (tpl, view) in views.items()}
     raw.update(slack)
     raw.update(alerts)
+    raw.update(_extra_cases())
     return {name: (tpl, {**common, **data}) for name, (tpl, data) in raw.items()}

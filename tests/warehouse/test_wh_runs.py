@@ -198,6 +198,26 @@ def test_job_durations_are_successful_runs_only(account: World) -> None:
     assert queries.job_durations(account.wh, now=utc("2025-01-01 00:00")) == []
 
 
+@pytest.mark.covers("runs_ended")
+def test_runs_ended_in_a_window_as_seen_at_now(account: World) -> None:
+    day = queries.runs_ended(
+        account.wh, now=NOW, since=utc("2026-03-01 00:00"), until=utc("2026-03-02 00:00")
+    )
+    assert day and all(utc("2026-03-01 00:00") <= r.end_time < utc("2026-03-02 00:00") for r in day)
+    assert [r.end_time for r in day] == sorted(r.end_time for r in day)
+    assert all(r.start_time is not None and r.start_time <= r.end_time for r in day)
+    assert {r.result_state for r in day} <= {"SUCCEEDED", "FAILED", "TIMED_OUT", "ERROR", "CANCELLED"}
+    named = [r for r in day if r.job_id == "100"]
+    assert named and all(r.name == "nightly_sales" for r in named)
+    # Nothing from after :now, even inside the window.
+    early = queries.runs_ended(
+        account.wh, now=utc("2026-03-01 03:00"), since=utc("2026-03-01 00:00"),
+        until=utc("2026-03-02 00:00"),
+    )  # fmt: skip
+    assert all(r.end_time <= utc("2026-03-01 03:00") for r in early)
+    assert len(early) < len(day)
+
+
 @pytest.mark.covers("sla_inputs")
 def test_sla_inputs_per_day(account: World) -> None:
     rows = [r for r in queries.sla_inputs(account.wh, now=NOW, days=2) if r.job_id == "100"]

@@ -1,0 +1,1 @@
+"""Golden cases by message family: each module defines `CASES = {name: (template, data)}`."""
