@@ -1,4 +1,5 @@
-"""Shared test fixtures: one headless Debian Chromium for every browser test."""
+"""Shared test fixtures: one headless Debian Chromium for every browser test, and one real
+PostgreSQL server per test process for everything that runs on it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browserkit import CHROMIUM, CHROMIUM_ARGS
+from tests.support.postgres import PostgresUnavailable, start_postgres
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +26,28 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """JOBS_BOT_TEST_POSTGRES_URL, else a throwaway cluster started once per test process.
+    Skipped (with the reason) where none can be started — but in CI that is a failure."""
+    given = os.environ.get("JOBS_BOT_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as problem:
+        # In CI a skipped engine would pass silently; there it must be a failure.
+        if _in_ci():
+            pytest.fail(f"PostgreSQL is required in CI (CI is set): {problem}")
+        pytest.skip(f"no PostgreSQL for these tests: {problem}")
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -5,69 +5,10 @@ failure, and resolves it in place when the job succeeds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from bot import wiring
-from bot.clock import FixedClock
-from bot.config import load_config
 from bot.slack.blocks_check import problems
-from bot.store import Store
-from bot.warehouse import open_warehouse
-from sandbox import DEMO_CONFIG
-from sandbox.databricks import World
-from sandbox.databricks.server import LocalDatabricks
-from sandbox.slack.driver import SlackSandbox
-from tests.jobs_api.conftest import START, make_api, workspace_config
-
-WS = 4242
-
-
-@dataclass
-class Live:
-    sb: SlackSandbox
-    world: World
-    clock: FixedClock
-    bot: wiring.Bot
-
-    def tick(self, minutes: float = 1) -> None:
-        """Time passes, the watcher polls, the notifier sends what is due."""
-        self.clock.set(self.clock.now() + timedelta(minutes=minutes))
-        assert self.bot.alerts is not None and self.bot.notifier is not None
-        self.bot.alerts.poll(str(WS))
-        self.bot.notifier.drain()
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    clock = FixedClock(START)
-    world = World(clock)
-    world.add_workspace("prod-emea", WS)
-    server = LocalDatabricks(world)
-    api = make_api(server, WS)
-    cfg = load_config(DEMO_CONFIG).model_copy(update={"workspaces": [workspace_config(server, WS)]})
-    sb = SlackSandbox(signing_secret="e2e-alerts")
-    sb.start()
-    link = wiring.SlackLink(
-        bot_token=sb.bot_token, api_url=sb.api_url, transport="http", signing_secret="e2e-alerts"
-    )
-    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}", clock)
-    bot = wiring.build(
-        cfg, clock, warehouse=open_warehouse(None), slack=link, store=store, watch=True,
-        jobs_api=api,
-    )  # fmt: skip
-    assert bot.notifier is not None
-    bot.notifier._pace.interval = 0.0  # the pace has its own tests; here it would only wait
-    try:
-        yield Live(sb, world, clock, bot)
-    finally:
-        bot.stop()
-        sb.stop()
-        server.stop()
+from tests.alerts.conftest import WS, Live
 
 
 def _fail(live: Live, job_id: int, error: str) -> None:
@@ -112,3 +53,24 @@ def test_alert_is_posted_updated_in_place_threaded_and_resolved(live: Live) -> N
     assert not any(b.get("type") == "actions" for b in final[0].blocks)  # buttons gone
     thread = live.sb.thread(channel.id, alert.ts)
     assert any("Recovered" in m.text and "after 2 failures" in m.text for m in thread)
+
+
+def test_owners_are_mentioned_by_map_by_slack_email_or_named(live: Live) -> None:
+    channel = live.sb.workspace.channel_by_name("data-alerts")
+    assert channel is not None
+    owners = {
+        "mapped": "ana.silva@example.com",  # the config's owners map → Alice
+        "looked_up": "bob@example.com",  # not in the map: users.lookupByEmail → Bob
+        "unknown": "nobody@example.com",  # no Slack user: named, not dropped
+    }
+    jobs = {k: live.world.add_job(WS, f"job_{k}", ("load",), run_as_user_name=v)
+            for k, v in owners.items()}  # fmt: skip
+    live.tick()
+    for job in jobs.values():
+        _fail(live, job.job_id, "boom")
+    live.tick()
+    shown = {m.text.split()[1]: str(m.blocks) for m in live.sb.messages(channel.id)
+             if m.source != "user"}  # fmt: skip
+    assert "<@U01ALICE>" in shown["job_mapped"]
+    assert "<@U02BOB>" in shown["job_looked_up"]
+    assert "nobody@example.com" in shown["job_unknown"] and "<@" not in shown["job_unknown"]

@@ -3,7 +3,6 @@ notifiers built exactly as production builds them (the real WebClient on the san
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ from bot.slack.client import web_client
 from bot.slack.notifier import Notifier
 from bot.store import IncidentKey, OutboxKind, Store
 from sandbox.slack.driver import SlackSandbox
-from tests.support.postgres import PostgresUnavailable, start_postgres
 
 DEFAULT = "C02ALERTS"
 
@@ -108,24 +106,3 @@ def drain_all(notifier: Notifier, store: Store, timeout: float = 30.0) -> None:
         time.sleep(0.02)
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """As in tests/store: JOBS_BOT_TEST_POSTGRES_URL, else a throwaway cluster."""
-    given = os.environ.get("JOBS_BOT_TEST_POSTGRES_URL")
-    if given:
-        yield given
-        return
-    try:
-        server = start_postgres()
-    except PostgresUnavailable as problem:
-        if _in_ci():
-            pytest.fail(f"PostgreSQL is required in CI (CI is set): {problem}")
-        pytest.skip(f"no PostgreSQL: {problem}")
-    try:
-        yield server.url
-    finally:
-        server.stop()

@@ -4,7 +4,6 @@ gets an empty database (a fresh file; a fresh schema) and a stopped clock it mov
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,32 +12,11 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.store import Store
-from tests.support.postgres import PostgresUnavailable, fresh_schema, start_postgres
+from tests.support.postgres import fresh_schema
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    given = os.environ.get("JOBS_BOT_TEST_POSTGRES_URL")
-    if given:
-        yield given
-        return
-    try:
-        server = start_postgres()
-    except PostgresUnavailable as problem:
-        # In CI a skipped engine would pass silently; there it must be a failure.
-        if _in_ci():
-            pytest.fail(f"PostgreSQL is required in CI (CI is set): {problem}")
-        pytest.skip(f"no PostgreSQL for the store tests: {problem}")
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
