@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browserkit import CHROMIUM, CHROMIUM_ARGS
+from tests.support.demo import Demo, make_demo
 from tests.support.postgres import PostgresUnavailable, start_postgres
 
 
@@ -51,3 +52,9 @@ def postgres_server() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The small demo account (tests/support/demo.py), generated once per test process."""
+    return make_demo(tmp_path_factory.mktemp("demo"))

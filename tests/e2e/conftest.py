@@ -5,85 +5,18 @@ only add delay or failure, the way a cold or dropped SQL warehouse would."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from bot import wiring
 from bot.clock import FixedClock
-from bot.config import Config, WorkspaceConfig, load_config
+from bot.config import Config
 from bot.service import CommandService
 from bot.warehouse import Warehouse, open_warehouse
-from sandbox import DEMO_CONFIG
-from sandbox.demo_account import DemoStory, generate
 from sandbox.slack.driver import SlackSandbox
 from sandbox.slack.workspace import Workspace as SandboxWorkspace
-
-END = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Demo:
-    path: str
-    story: DemoStory
-
-
-class SlowWarehouse:
-    """The real warehouse, `delay` seconds slower per query."""
-
-    def __init__(self, inner: Warehouse, delay: float) -> None:
-        self.inner = inner
-        self.delay = delay
-
-    def run(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        time.sleep(self.delay)
-        return self.inner.run(name, params)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class FlakyWarehouse:
-    """The real warehouse, failing like a dropped connection while `broken` is set."""
-
-    def __init__(self, inner: Warehouse) -> None:
-        self.inner = inner
-        self.broken = False
-
-    def run(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        if self.broken:
-            raise ConnectionResetError(
-                "[Errno 104] Connection reset by peer (token dapi-secret-e2e)"
-            )
-        return self.inner.run(name, params)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    path = str(tmp_path_factory.mktemp("e2e") / "demo.duckdb")
-    story = generate(path, jobs=24, days=20, workspaces=2, seed=7, end=END)
-    return Demo(path, story)
-
-
-def demo_config(story: DemoStory, **cost: Any) -> Config:
-    """The built-in demo config with the account's workspaces (as `jobs-bot demo` runs it)."""
-    cfg = load_config(DEMO_CONFIG)
-    workspaces = tuple(
-        # System tables only: these hosts are not reachable (the live path has its own tests).
-        WorkspaceConfig(id=w.workspace_id, name=w.name, host=w.url, jobs_api=False)
-        for w in story.workspaces
-    )
-    update: dict[str, Any] = {"workspaces": workspaces}
-    if cost:
-        update["cost"] = cfg.cost.model_copy(update=cost)
-    return cfg.model_copy(update=update)
+from tests.support.demo import END, Demo, demo_config
 
 
 class Stack:

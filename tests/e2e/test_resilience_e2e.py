@@ -17,13 +17,14 @@ from bot.warehouse import open_warehouse
 from sandbox import DEMO_CONFIG
 from sandbox.slack.driver import SlackSandbox
 from tests.e2e.ask import ask
-from tests.e2e.conftest import END, Demo, FlakyWarehouse, SlowWarehouse, Stack, demo_config
+from tests.e2e.conftest import END, Demo, Stack, demo_config
+from tests.support.warehouse import ProbeWarehouse
 
 
 def test_a_slow_warehouse_acks_at_once_shows_working_then_the_answer(
     make_stack: Callable[..., Stack],
 ) -> None:
-    st = make_stack(lambda wh: SlowWarehouse(wh, 4.0))
+    st = make_stack(lambda wh: ProbeWarehouse(wh, delay=4.0))
     started = time.monotonic()
     seen = st.sb.command("/jobs running", user="U02BOB", timeout=2.5)
     # The sandbox marks an ack later than Slack's 3 s as a timeout; this one is well inside.
@@ -46,14 +47,16 @@ def test_a_slow_warehouse_acks_at_once_shows_working_then_the_answer(
 def test_a_failing_warehouse_tells_the_user_logs_for_the_operator_and_recovers(
     make_stack: Callable[..., Stack], caplog: pytest.LogCaptureFixture
 ) -> None:
-    flaky: list[FlakyWarehouse] = []
+    flaky: list[ProbeWarehouse] = []
 
     def wrap(wh):
-        flaky.append(FlakyWarehouse(wh))
+        flaky.append(ProbeWarehouse(wh))
         return flaky[0]
 
     st = make_stack(wrap)
-    flaky[0].broken = True
+    flaky[0].fail_with = ConnectionResetError(
+        "[Errno 104] Connection reset by peer (token dapi-secret-e2e)"
+    )
     with caplog.at_level(logging.INFO):
         shown = ask(st.sb, "failing")
     assert "couldn't read the Databricks system tables" in shown.text
@@ -65,7 +68,7 @@ def test_a_failing_warehouse_tells_the_user_logs_for_the_operator_and_recovers(
     error_id = shown.text.split("error id `")[1].split("`")[0]
     logged = [r for r in caplog.records if error_id in r.getMessage() or error_id in str(r.args)]
     assert logged and any("Connection reset" in (r.exc_text or r.getMessage()) for r in logged)
-    flaky[0].broken = False
+    flaky[0].fail_with = None
     again = ask(st.sb, "failing")
     assert "worst:" in again.text
 

@@ -1,69 +1,35 @@
-"""Fixtures for the service tests: a small generated demo account, hand-built system-table rows
-loaded through the real loader, and a warehouse wrapper that counts queries (the real DuckDB
-warehouse underneath, not a mock)."""
+"""Fixtures for the service tests: the shared demo account (tests/support/demo.py), hand-built
+system-table rows loaded through the real loader, and the probe wrapper that counts queries (the
+real DuckDB warehouse underneath, not a mock)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.clock import FixedClock
-from bot.config import Config, WorkspaceConfig, load_config
+from bot.config import load_config
 from bot.service import CommandService
 from bot.warehouse import Warehouse, open_warehouse
 from bot.warehouse.loader import load_dir
 from sandbox import DEMO_CONFIG
-from sandbox.demo_account import DemoStory, generate
+from tests.support.demo import END, Demo, demo_config
+from tests.support.warehouse import ProbeWarehouse
 
-END = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WS = "1111111111111111"
 EVIL = "<!channel> *boom* <http://evil|click> &amp;"
 
 
-class CountingWarehouse:
-    """The real warehouse, with a count of queries run (and an optional failure switch)."""
-
-    def __init__(self, inner: Warehouse) -> None:
-        self.inner = inner
-        self.calls: list[str] = []
-        self.fail_with: Exception | None = None
-
-    def run(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        self.calls.append(name)
-        if self.fail_with is not None:
-            raise self.fail_with
-        return self.inner.run(name, params)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, DemoStory]:
-    path = str(tmp_path_factory.mktemp("demo") / "demo.duckdb")
-    story = generate(path, jobs=24, days=20, workspaces=2, seed=7, end=END)
-    return path, story
-
-
-def demo_config(story: DemoStory) -> Config:
-    """The built-in demo config with the account's workspaces, as `jobs-bot demo` runs it."""
-    workspaces = tuple(
-        WorkspaceConfig(id=w.workspace_id, name=w.name, host=w.url) for w in story.workspaces
-    )
-    return load_config(DEMO_CONFIG).model_copy(update={"workspaces": workspaces})
-
-
 @pytest.fixture
-def demo_service(demo: tuple[str, DemoStory]) -> Callable[..., CommandService]:
+def demo_service(demo: Demo) -> Callable[..., CommandService]:
     opened: list[Warehouse] = []
 
     def make(at: datetime = END) -> CommandService:
-        wh = CountingWarehouse(open_warehouse(demo[0]))
+        wh = ProbeWarehouse(open_warehouse(demo[0]))
         opened.append(wh)
         return CommandService(wh, demo_config(demo[1]), FixedClock(at))
 
@@ -126,11 +92,11 @@ def build_db(tmp_path: Path, jobs: list[dict], runs: list[dict]) -> str:
 
 
 @pytest.fixture
-def hand_service(tmp_path: Path) -> Callable[..., tuple[CommandService, CountingWarehouse]]:
+def hand_service(tmp_path: Path) -> Callable[..., tuple[CommandService, ProbeWarehouse]]:
     opened: list[Warehouse] = []
 
-    def make(jobs: list[dict], runs: list[dict]) -> tuple[CommandService, CountingWarehouse]:
-        wh = CountingWarehouse(open_warehouse(build_db(tmp_path, jobs, runs)))
+    def make(jobs: list[dict], runs: list[dict]) -> tuple[CommandService, ProbeWarehouse]:
+        wh = ProbeWarehouse(open_warehouse(build_db(tmp_path, jobs, runs)))
         opened.append(wh)
         return CommandService(wh, load_config(DEMO_CONFIG), FixedClock(END)), wh
 

@@ -3,12 +3,12 @@ each test's `@pytest.mark.covers("query_name")` claim is checked against what it
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from bot.warehouse import open_warehouse
+from tests.support.warehouse import ProbeWarehouse
 from tests.warehouse.wh_world import World
 
 
@@ -16,26 +16,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "covers(*names): the query files this test exercises")
 
 
-class RecordingWarehouse:
-    """The real DuckDB warehouse; it only remembers which query names were run."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.ran: set[str] = set()
-
-    def run(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        self.ran.add(name)
-        return self.inner.run(name, params)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 @pytest.fixture
 def world(request: pytest.FixtureRequest) -> Iterator[World]:
     inner = open_warehouse(None)
     w = World(inner)
-    rec = RecordingWarehouse(inner)
+    rec = ProbeWarehouse(inner)
     w.wh = rec  # type: ignore[assignment]
     yield w
     claimed = {n for m in request.node.iter_markers("covers") for n in m.args}
