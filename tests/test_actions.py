@@ -13,17 +13,26 @@ from bot.errors import UserError
 
 
 def test_action_ids_are_the_published_strings():
-    # Changing any of these breaks buttons on messages already in Slack.
-    assert actions.JOBS_RERUN == "jobs_rerun"
-    assert actions.JOBS_ACK == "jobs_ack"
-    assert actions.JOBS_UNACK == "jobs_unack"
-    assert actions.JOBS_SNOOZE == "jobs_snooze"
-    assert actions.JOBS_OPEN_RUN == "jobs_open_run"
-    assert actions.JOBS_SHARE == "jobs_share"
-    assert actions.JOBS_FEEDBACK_EXPECTED == "jobs_feedback_expected"
-    assert actions.JOBS_FEEDBACK_NOT_ANOMALY == "jobs_feedback_not_anomaly"
-    assert len(set(actions.ALL_ACTION_IDS)) == len(actions.ALL_ACTION_IDS)
-    assert all(len(a) <= 255 and a.startswith("jobs_") for a in actions.ALL_ACTION_IDS)
+    # Changing any of these breaks buttons on messages already in Slack: every id is pinned.
+    published = {
+        "JOBS_RERUN": "jobs_rerun",
+        "JOBS_RERUN_CONFIRMED": "jobs_rerun_confirmed",
+        "JOBS_ACK": "jobs_ack",
+        "JOBS_UNACK": "jobs_unack",
+        "JOBS_SNOOZE": "jobs_snooze",
+        "JOBS_OPEN_RUN": "jobs_open_run",
+        "JOBS_OPEN_JOB": "jobs_open_job",
+        "JOBS_SHARE": "jobs_share",
+        "JOBS_PICK_JOB": "jobs_pick_job",
+        "JOBS_FEEDBACK_EXPECTED": "jobs_feedback_expected",
+        "JOBS_FEEDBACK_NOT_ANOMALY": "jobs_feedback_not_anomaly",
+        "JOBS_UNMUTE": "jobs_unmute",
+    }
+    defined = {n: getattr(actions, n) for n in dir(actions) if n.startswith("JOBS_")}
+    assert defined == published
+    assert sorted(actions.ALL_ACTION_IDS) == sorted(published.values())
+    assert all(len(a) <= 255 for a in actions.ALL_ACTION_IDS)
+    assert set(actions.TEMPLATE_IDS.values()) <= set(actions.ALL_ACTION_IDS)
 
 
 def test_encode_is_small_versioned_json_with_short_keys():

@@ -10,6 +10,7 @@ from bot.actions import JOBS_RERUN, decode
 from bot.render.limits import MAX_BLOCKS
 from bot.slack.blocks_check import problems
 from tests.service.conftest import EVIL, WS, job_row, run_row
+from tests.support.demo import END
 
 
 def _all_text(answer) -> str:
@@ -220,17 +221,26 @@ def test_alerts_and_mutes_say_honestly_that_they_are_not_there_yet(demo_service)
         assert "arrives with the alerts feature" in answer.text
 
 
-def test_sla_lists_every_configured_rule_with_seven_days(demo_service):
+def test_sla_lists_every_configured_rule_with_its_state_and_seven_days(demo_service, demo):
     answer = demo_service().answer_text("sla", user_id="U1")
     _valid(answer)
-    items = [b for b in answer.blocks if b.get("block_id", "").startswith("item-")]
-    assert len(items) == 3  # the demo config's three rules
-    for item in items:
-        text = item["text"]["text"]
-        assert any(
-            s in text for s in ("Met", "Pending", "At risk", "Breached", "No SLA today", "Met late")
-        )
-        assert text.count("✓") + text.count("✗") + text.count("·") >= 7
+    items = [b["text"]["text"] for b in answer.blocks if b.get("block_id", "").startswith("item-")]
+    by_job = {text.split("*")[1]: text for text in items}
+    assert set(by_job) == {"hourly_events_ingest", "nightly_etl", "nightly_sales"}
+    # The story: hourly_events_ingest is failing now (no success for hours), so its freshness
+    # rule is breached; nightly_etl ran well within 90 min; nightly_sales was on time today.
+    failing = {f.job.name for f in demo.story.failing}
+    assert "hourly_events_ingest" in failing
+    assert "*Breached*" in by_job["hourly_events_ingest"]
+    assert "*Met*" in by_job["nightly_etl"]
+    assert "*Met*" in by_job["nightly_sales"]
+    # Its last 7 days (Mon-Fri rule): late on the story's late weekdays, "·" at weekends.
+    (late,) = [j for j in demo.story.late if j.job.name == "nightly_sales"]
+    days = [END.date() - timedelta(days=6 - i) for i in range(7)]
+    expected = " ".join(
+        "·" if d.weekday() >= 5 else ("✗" if d in late.late_dates else "✓") for d in days
+    )
+    assert f"Last 7 days: {expected}" in by_job["nightly_sales"]
 
 
 def test_cost_compares_with_the_previous_window_and_lists_the_top_ten(demo_service):
