@@ -60,7 +60,9 @@ def server(world: World) -> Iterator[LocalDatabricks]:
     db.stop()
 
 
-def workspace_config(server: LocalDatabricks, workspace_id: int, **extra: object) -> WorkspaceConfig:
+def workspace_config(
+    server: LocalDatabricks, workspace_id: int, **extra: object
+) -> WorkspaceConfig:
     # model_construct: the config insists on https://, the sandbox serves http://127.0.0.1.
     with server.world.lock:
         name = server.world.workspace(workspace_id).name

@@ -104,5 +104,3 @@ def drain_all(notifier: Notifier, store: Store, timeout: float = 30.0) -> None:
         assert time.monotonic() < deadline, f"{store.outbox.pending_count()} still pending"
         notifier.drain()
         time.sleep(0.02)
-
-

@@ -17,8 +17,6 @@ from tests.support.postgres import fresh_schema
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":

@@ -18,6 +18,7 @@ import pytest
 from bot.models import JobKey
 from bot.warehouse import queries
 from tests.warehouse.wh_world import World, utc
+from tests.warehouse.worlds import runs_account
 
 NOW = utc("2026-03-02 09:00")
 SINCE = utc("2026-03-01 09:00")
@@ -26,41 +27,7 @@ JOB_100 = JobKey("1", "100")
 
 @pytest.fixture
 def account(world: World) -> World:
-    w = world
-    w.workspace("1", "prod")
-    w.workspace("2", "staging")
-    w.job("1", "100", "sales_old", "2026-01-01 00:00", tags={"owner": "old@x.com"})
-    w.job("1", "100", "nightly_sales", "2026-02-01 00:00", tags={"owner": "ana@x.com"},
-          run_as="svc@x.com")  # fmt: skip
-    w.job("2", "100", "other_job", "2026-01-05 00:00", run_as="svc2@x.com", creator="c@x.com")
-    w.job("1", "200", "nightly_sales_backfill", "2026-01-01 00:00", creator="cre@x.com")
-    w.job("1", "400", "gone", "2026-01-01 00:00")
-    w.job("1", "400", "old_nightly_sales", "2026-03-02 07:00", deleted="2026-03-02 07:00")
-    w.job("1", "500", "lost_job", "2026-01-01 00:00")
-    w.job("1", "600", "future_job", "2026-01-01 00:00")
-
-    w.slice("1", "100", "r0", "2026-02-10 00:00", "2026-02-10 00:30", "SUCCEEDED", "SUCCESS")
-    w.slice("1", "100", "r1", "2026-03-01 01:00", "2026-03-01 02:00", "SUCCEEDED", "SUCCESS")
-    w.slice("1", "100", "r2", "2026-03-01 09:00", "2026-03-01 09:30", "FAILED", "DRIVER_ERROR")
-    w.slice("1", "100", "r3", "2026-03-01 23:00", "2026-03-02 00:00")
-    w.slice("1", "100", "r3", "2026-03-02 00:00", "2026-03-02 01:00")
-    w.slice("1", "100", "r3", "2026-03-02 01:00", "2026-03-02 01:30", "FAILED",
-            "RUN_EXECUTION_ERROR")  # fmt: skip
-    w.slice("1", "100", "r4", "2026-03-02 08:00", "2026-03-02 09:00")
-
-    w.slice("2", "100", "r20", "2026-02-25 01:00", "2026-02-25 02:00", "SUCCEEDED")
-    w.slice("2", "100", "r21", "2026-02-28 01:00", "2026-02-28 02:00", "TIMED_OUT", "TIMEOUT")
-    w.slice("2", "100", "r22", "2026-03-02 04:00", "2026-03-02 05:00", "FAILED",
-            "CLUSTER_ERROR")  # fmt: skip
-
-    w.slice("1", "200", "r30", "2026-03-02 02:00", "2026-03-02 03:00", "FAILED", "DRIVER_ERROR")
-    w.slice("1", "200", "r30", "2026-03-02 03:30", "2026-03-02 04:00", "SUCCEEDED", "SUCCESS")
-
-    w.slice("1", "400", "r40", "2026-03-02 05:00", "2026-03-02 06:00", "FAILED", "DRIVER_ERROR")
-    w.slice("1", "500", "r50", "2026-03-01 19:00", "2026-03-01 20:00")
-    w.slice("1", "600", "r60", "2026-03-02 07:00", "2026-03-02 08:00", "SUCCEEDED")
-    w.slice("1", "600", "r61", "2026-03-02 09:30", "2026-03-02 10:00", "FAILED", "DRIVER_ERROR")
-    return w
+    return runs_account(world)
 
 
 @pytest.mark.covers("failing_jobs")
@@ -206,7 +173,13 @@ def test_runs_ended_in_a_window_as_seen_at_now(account: World) -> None:
     assert day and all(utc("2026-03-01 00:00") <= r.end_time < utc("2026-03-02 00:00") for r in day)
     assert [r.end_time for r in day] == sorted(r.end_time for r in day)
     assert all(r.start_time is not None and r.start_time <= r.end_time for r in day)
-    assert {r.result_state for r in day} <= {"SUCCEEDED", "FAILED", "TIMED_OUT", "ERROR", "CANCELLED"}
+    assert {r.result_state for r in day} <= {
+        "SUCCEEDED",
+        "FAILED",
+        "TIMED_OUT",
+        "ERROR",
+        "CANCELLED",
+    }
     named = [r for r in day if r.job_id == "100"]
     assert named and all(r.name == "nightly_sales" for r in named)
     # Nothing from after :now, even inside the window.
