@@ -24,6 +24,7 @@ import pytest
 
 from bot.models import CostGroup, JobKey
 from bot.warehouse import queries
+from tests.warehouse import worlds
 from tests.warehouse.wh_world import World, utc
 
 JOBS = "PREMIUM_JOBS_COMPUTE"
@@ -36,33 +37,7 @@ D = Decimal
 
 @pytest.fixture
 def billing(world: World) -> World:
-    w = world
-    w.workspace("1", "prod")
-    w.workspace("2", "staging")
-    w.job("1", "100", "nightly_sales", "2026-01-01 00:00", tags={"owner": "ana@x.com"})
-    w.job("2", "100", "other_job", "2026-01-01 00:00", run_as="svc2@x.com")
-    w.price(JOBS, "0.15", "2025-01-01 00:00", "2026-03-01 12:00")
-    w.price(JOBS, "0.20", "2026-03-01 12:00")
-    w.price(AP, "0.55", "2025-01-01 00:00")
-    fin = {"team": "finance"}
-    w.usage("1", JOBS, "2026-02-10 00:00", "2026-02-10 01:00", "10", job_id="100", run_id="r0",
-            tags=fin)  # fmt: skip
-    w.usage("1", JOBS, "2026-02-28 10:00", "2026-02-28 11:00", "5", job_id="100", run_id="r-1",
-            tags=fin)  # fmt: skip
-    w.usage("1", JOBS, "2026-03-01 01:00", "2026-03-01 02:00", "10", job_id="100", run_id="r1",
-            tags=fin)  # fmt: skip
-    w.usage("1", JOBS, "2026-03-01 11:00", "2026-03-01 12:00", "4", job_id="100", run_id="r2",
-            tags=fin)  # fmt: skip
-    w.usage("1", JOBS, "2026-03-01 12:00", "2026-03-01 13:00", "4", job_id="100", run_id="r2",
-            tags=fin)  # fmt: skip
-    for qty, kind in (("8", "ORIGINAL"), ("-8", "RETRACTION"), ("6", "RESTATEMENT")):
-        w.usage("1", JOBS, "2026-03-02 00:00", "2026-03-02 01:00", qty, job_id="100",
-                run_id="r3", record_type=kind, tags=fin)  # fmt: skip
-    w.usage("2", JOBS, "2026-03-02 04:00", "2026-03-02 05:00", "5", job_id="100", run_id="r3",
-            tags={"team": "ops"})  # fmt: skip
-    w.usage("1", AP, "2026-03-01 10:00", "2026-03-01 11:00", "2", cluster_id="ap-1",
-            run_as="bob@x.com")  # fmt: skip
-    return w
+    return worlds.billing(world)
 
 
 @pytest.mark.covers("cost_total")
@@ -148,12 +123,7 @@ def test_job_cost_7d_30d(billing: World) -> None:
 @pytest.mark.covers("digest_summary")
 def test_digest_summary_for_a_day(billing: World) -> None:
     w = billing
-    w.slice("1", "100", "r1", "2026-03-01 01:00", "2026-03-01 02:00", "SUCCEEDED")
-    w.slice("1", "100", "r2", "2026-03-01 11:00", "2026-03-01 12:00", "FAILED")
-    w.slice("1", "100", "r2", "2026-03-01 12:00", "2026-03-01 13:00", "FAILED")  # a repair
-    w.slice("2", "100", "r9", "2026-03-01 22:00", "2026-03-01 23:00", "TIMED_OUT")
-    w.slice("2", "100", "r10", "2026-03-01 23:00", "2026-03-02 00:00")  # ends next day
-    w.slice("2", "100", "r10", "2026-03-02 00:00", "2026-03-02 00:30", "SUCCEEDED")
+    worlds.digest_runs(w)
     d = queries.digest_summary(w.wh, day=date(2026, 3, 1))
     assert (d.runs, d.successes, d.failures, d.failed_jobs) == (3, 1, 2, 2)
     assert d.success_rate == pytest.approx(1 / 3)

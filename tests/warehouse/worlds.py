@@ -1,0 +1,344 @@
+"""The hand-built fixture worlds of the query tests, as plain builder functions, and the
+query calls made on them (CASES). The DuckDB fixture tests build these worlds through their
+fixtures; the Spark conformance suite (tests/spark) loads the very same rows into Spark and
+runs every case on both engines, so "the answer worked out by hand" and "the answer Spark
+gives" are checked against one set of stories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from tests.warehouse.wh_world import World, utc
+
+JOBS = "PREMIUM_JOBS_COMPUTE"
+SERVERLESS = "PREMIUM_JOBS_SERVERLESS_COMPUTE_US_EAST"
+AP = "PREMIUM_ALL_PURPOSE_COMPUTE"
+
+NOW = utc("2026-03-02 09:00")
+SINCE = utc("2026-03-01 09:00")
+PREV = utc("2026-02-28 09:00")
+ANOMALY_DAY = date(2026, 3, 1)  # a Sunday
+
+
+def runs_account(w: World) -> World:
+    """Run history (now = 2026-03-02 09:00 UTC, window = the 24 h before):
+    - workspace 1, job 100 "nightly_sales" (renamed from "sales_old"): r0 ok Feb 10 (30 min),
+      r1 ok Mar 1 01-02, r2 FAILED Mar 1 09:00-09:30, r3 FAILED in three hourly slices across
+      midnight (23:00 -> 01:30, state only on the last slice), r4 in progress since 08:00.
+    - workspace 2 reuses job id 100 ("other_job"): ok Feb 25, TIMED_OUT Feb 28, FAILED Mar 2.
+    - workspace 1 job 200: run r30 failed at 03:00, was repaired and succeeded at 04:00.
+    - workspace 1 job 400 failed at 06:00 and was deleted at 07:00.
+    - workspace 1 job 500: slices stopped Mar 1 20:00 with no terminal row (lost, not running).
+    - workspace 1 job 600: ok at 08:00; a failure ending 10:00 lies after now.
+    """
+    w.workspace("1", "prod")
+    w.workspace("2", "staging")
+    w.job("1", "100", "sales_old", "2026-01-01 00:00", tags={"owner": "old@x.com"})
+    w.job("1", "100", "nightly_sales", "2026-02-01 00:00", tags={"owner": "ana@x.com"},
+          run_as="svc@x.com")  # fmt: skip
+    w.job("2", "100", "other_job", "2026-01-05 00:00", run_as="svc2@x.com", creator="c@x.com")
+    w.job("1", "200", "nightly_sales_backfill", "2026-01-01 00:00", creator="cre@x.com")
+    w.job("1", "400", "gone", "2026-01-01 00:00")
+    w.job("1", "400", "old_nightly_sales", "2026-03-02 07:00", deleted="2026-03-02 07:00")
+    w.job("1", "500", "lost_job", "2026-01-01 00:00")
+    w.job("1", "600", "future_job", "2026-01-01 00:00")
+
+    w.slice("1", "100", "r0", "2026-02-10 00:00", "2026-02-10 00:30", "SUCCEEDED", "SUCCESS")
+    w.slice("1", "100", "r1", "2026-03-01 01:00", "2026-03-01 02:00", "SUCCEEDED", "SUCCESS")
+    w.slice("1", "100", "r2", "2026-03-01 09:00", "2026-03-01 09:30", "FAILED", "DRIVER_ERROR")
+    w.slice("1", "100", "r3", "2026-03-01 23:00", "2026-03-02 00:00")
+    w.slice("1", "100", "r3", "2026-03-02 00:00", "2026-03-02 01:00")
+    w.slice("1", "100", "r3", "2026-03-02 01:00", "2026-03-02 01:30", "FAILED",
+            "RUN_EXECUTION_ERROR")  # fmt: skip
+    w.slice("1", "100", "r4", "2026-03-02 08:00", "2026-03-02 09:00")
+
+    w.slice("2", "100", "r20", "2026-02-25 01:00", "2026-02-25 02:00", "SUCCEEDED")
+    w.slice("2", "100", "r21", "2026-02-28 01:00", "2026-02-28 02:00", "TIMED_OUT", "TIMEOUT")
+    w.slice("2", "100", "r22", "2026-03-02 04:00", "2026-03-02 05:00", "FAILED",
+            "CLUSTER_ERROR")  # fmt: skip
+
+    w.slice("1", "200", "r30", "2026-03-02 02:00", "2026-03-02 03:00", "FAILED", "DRIVER_ERROR")
+    w.slice("1", "200", "r30", "2026-03-02 03:30", "2026-03-02 04:00", "SUCCEEDED", "SUCCESS")
+
+    w.slice("1", "400", "r40", "2026-03-02 05:00", "2026-03-02 06:00", "FAILED", "DRIVER_ERROR")
+    w.slice("1", "500", "r50", "2026-03-01 19:00", "2026-03-01 20:00")
+    w.slice("1", "600", "r60", "2026-03-02 07:00", "2026-03-02 08:00", "SUCCEEDED")
+    w.slice("1", "600", "r61", "2026-03-02 09:30", "2026-03-02 10:00", "FAILED", "DRIVER_ERROR")
+    return w
+
+
+def billing(w: World) -> World:
+    """Billing rows. Prices (AWS): JOBS 0.15 until Mar 1 12:00, then 0.20 (the hour 11-12
+    uses the old price, the hour 12-13 the new one); ALL_PURPOSE 0.55. Window = Mar 1 09:00 ..
+    Mar 2 09:00, previous window = Feb 28 09:00 .. Mar 1 09:00.
+
+      ws1 job 100 (owner tag ana, team finance)
+        Feb 10 00-01  10 DBU x 0.15 = 1.50   (30-day only)
+        Feb 28 10-11   5 DBU x 0.15 = 0.75   (previous window)
+        Mar 1 01-02   10 DBU x 0.15 = 1.50   (previous window)
+        Mar 1 11-12    4 DBU x 0.15 = 0.60
+        Mar 1 12-13    4 DBU x 0.20 = 0.80
+        Mar 2 00-01    8 - 8 + 6 DBU x 0.20 = 1.20  (ORIGINAL, RETRACTION, RESTATEMENT)
+      ws2 job 100 (same id, team ops, run_as svc2): Mar 2 04-05  5 DBU x 0.20 = 1.00
+      ws1 all-purpose cluster ap-1, no job id, run_as bob: Mar 1 10-11  2 DBU x 0.55 = 1.10
+    """
+    w.workspace("1", "prod")
+    w.workspace("2", "staging")
+    w.job("1", "100", "nightly_sales", "2026-01-01 00:00", tags={"owner": "ana@x.com"})
+    w.job("2", "100", "other_job", "2026-01-01 00:00", run_as="svc2@x.com")
+    w.price(JOBS, "0.15", "2025-01-01 00:00", "2026-03-01 12:00")
+    w.price(JOBS, "0.20", "2026-03-01 12:00")
+    w.price(AP, "0.55", "2025-01-01 00:00")
+    fin = {"team": "finance"}
+    w.usage("1", JOBS, "2026-02-10 00:00", "2026-02-10 01:00", "10", job_id="100", run_id="r0",
+            tags=fin)  # fmt: skip
+    w.usage("1", JOBS, "2026-02-28 10:00", "2026-02-28 11:00", "5", job_id="100", run_id="r-1",
+            tags=fin)  # fmt: skip
+    w.usage("1", JOBS, "2026-03-01 01:00", "2026-03-01 02:00", "10", job_id="100", run_id="r1",
+            tags=fin)  # fmt: skip
+    w.usage("1", JOBS, "2026-03-01 11:00", "2026-03-01 12:00", "4", job_id="100", run_id="r2",
+            tags=fin)  # fmt: skip
+    w.usage("1", JOBS, "2026-03-01 12:00", "2026-03-01 13:00", "4", job_id="100", run_id="r2",
+            tags=fin)  # fmt: skip
+    for qty, kind in (("8", "ORIGINAL"), ("-8", "RETRACTION"), ("6", "RESTATEMENT")):
+        w.usage("1", JOBS, "2026-03-02 00:00", "2026-03-02 01:00", qty, job_id="100",
+                run_id="r3", record_type=kind, tags=fin)  # fmt: skip
+    w.usage("2", JOBS, "2026-03-02 04:00", "2026-03-02 05:00", "5", job_id="100", run_id="r3",
+            tags={"team": "ops"})  # fmt: skip
+    w.usage("1", AP, "2026-03-01 10:00", "2026-03-01 11:00", "2", cluster_id="ap-1",
+            run_as="bob@x.com")  # fmt: skip
+    return w
+
+
+def digest_day(w: World) -> World:
+    """The billing world plus digest_runs."""
+    return digest_runs(billing(w))
+
+
+def digest_runs(w: World) -> World:
+    """The runs that ended on Mar 1: r1 ok, r2 failed twice (a repair that failed again), r9
+    TIMED_OUT, r10 started Mar 1 but ended Mar 2."""
+    w.slice("1", "100", "r1", "2026-03-01 01:00", "2026-03-01 02:00", "SUCCEEDED")
+    w.slice("1", "100", "r2", "2026-03-01 11:00", "2026-03-01 12:00", "FAILED")
+    w.slice("1", "100", "r2", "2026-03-01 12:00", "2026-03-01 13:00", "FAILED")  # a repair
+    w.slice("2", "100", "r9", "2026-03-01 22:00", "2026-03-01 23:00", "TIMED_OUT")
+    w.slice("2", "100", "r10", "2026-03-01 23:00", "2026-03-02 00:00")  # ends next day
+    w.slice("2", "100", "r10", "2026-03-02 00:00", "2026-03-02 00:30", "SUCCEEDED")
+    return w
+
+
+def _at(day: date, hour: int) -> str:
+    return f"{day.isoformat()} {hour:02d}:00"
+
+
+def anomaly(w: World) -> World:
+    """Job 700 spikes on Sunday Mar 1 (5.00 vs 1.00 a day, a new SKU and node type, one
+    repaired run); 800 costs 3.00 every Sunday only; 900 is flat."""
+    day = ANOMALY_DAY
+    w.price(JOBS, "0.10", "2025-01-01 00:00")
+    w.price(SERVERLESS, "0.10", "2025-01-01 00:00")
+    w.job("1", "700", "spiky", "2026-01-01 00:00", tags={"owner": "ana@x.com"})
+    w.job("1", "800", "weekly", "2026-01-01 00:00")
+    w.job("1", "900", "steady", "2026-01-01 00:00")
+    for back in range(1, 15):  # 700 and 900: 1.00 a day for the 14 days before
+        d = day - timedelta(days=back)
+        w.usage("1", JOBS, _at(d, 1), _at(d, 2), "10", job_id="700", run_id=f"a{back}",
+                node_type="m5.xlarge")  # fmt: skip
+        w.usage("1", JOBS, _at(d, 1), _at(d, 2), "10", job_id="900", run_id=f"s{back}")
+    w.usage("1", JOBS, _at(day, 1), _at(day, 2), "10", job_id="900", run_id="s0")
+    for back in (0, 7, 14, 21, 28):  # 800: 3.00 every Sunday only
+        d = day - timedelta(days=back)
+        w.usage("1", JOBS, _at(d, 3), _at(d, 4), "30", job_id="800", run_id=f"w{back}")
+    # 700 on the day: 3.00 on the usual SKU over two runs + 2.00 on a SKU it never used.
+    w.usage("1", JOBS, _at(day, 1), _at(day, 2), "15", job_id="700", run_id="x1",
+            node_type="m5.xlarge")  # fmt: skip
+    w.usage("1", JOBS, _at(day, 5), _at(day, 6), "15", job_id="700", run_id="x2",
+            node_type="m5.4xlarge")  # fmt: skip
+    w.usage("1", SERVERLESS, _at(day, 5), _at(day, 6), "20", job_id="700", run_id="x2")
+    # Timeline: baseline runs of 30 min; on the day two runs of an hour, one repaired.
+    for back in (1, 2):
+        d = day - timedelta(days=back)
+        w.slice("1", "700", f"a{back}", _at(d, 1), f"{d.isoformat()} 01:30", "SUCCEEDED")
+    w.slice("1", "700", "x1", _at(day, 1), _at(day, 2), "SUCCEEDED")
+    w.slice("1", "700", "x2", "2026-03-01 03:00", "2026-03-01 03:30", "FAILED")
+    w.slice("1", "700", "x2", "2026-03-01 04:30", "2026-03-01 05:00", "SUCCEEDED")
+    return w
+
+
+def waste_world(w: World) -> World:
+    """Job 10 fails (2.00), 11 is repaired (the 02-03 hour redone, 1.00), 12 runs 1.5 h of
+    tasks on all-purpose ap-1 (billed 3 h = 1.65 without job id), 13 on a job cluster; ap-1's
+    driver idles at 3% CPU, busy-1 works hard."""
+    w.price(JOBS, "0.10", "2025-01-01 00:00")
+    w.price(AP, "0.55", "2025-01-01 00:00")
+    w.job("1", "10", "fails", "2026-01-01 00:00")
+    w.job("1", "11", "repaired", "2026-01-01 00:00")
+    w.job("1", "12", "on_all_purpose", "2026-01-01 00:00")
+    w.job("1", "13", "on_job_cluster", "2026-01-01 00:00")
+    w.slice("1", "10", "f1", "2026-03-01 03:00", "2026-03-01 05:00", "FAILED")
+    w.usage("1", JOBS, "2026-03-01 03:00", "2026-03-01 04:00", "10", job_id="10", run_id="f1")
+    w.usage("1", JOBS, "2026-03-01 04:00", "2026-03-01 05:00", "10", job_id="10", run_id="f1")
+    w.slice("1", "11", "p1", "2026-03-01 02:00", "2026-03-01 03:00", "FAILED")
+    w.slice("1", "11", "p1", "2026-03-01 05:00", "2026-03-01 06:00", "SUCCEEDED")
+    w.usage("1", JOBS, "2026-03-01 02:00", "2026-03-01 03:00", "10", job_id="11", run_id="p1")
+    w.usage("1", JOBS, "2026-03-01 05:00", "2026-03-01 06:00", "10", job_id="11", run_id="p1")
+    w.cluster("1", "ap-1", "shared-analytics", "UI", "2026-01-01 00:00")
+    w.cluster("1", "jc-1", "job-cluster", "JOB", "2026-01-01 00:00")
+    w.task_slice("1", "12", "q1", "2026-03-01 10:00", "2026-03-01 11:00", ["ap-1"])
+    w.task_slice("1", "12", "q1", "2026-03-01 11:00", "2026-03-01 11:30", ["ap-1"])
+    w.task_slice("1", "13", "q2", "2026-03-01 10:00", "2026-03-01 11:00", ["jc-1"])
+    for h in (10, 11, 12):
+        w.usage("1", AP, f"2026-03-01 {h}:00", f"2026-03-01 {h + 1}:00", "1", cluster_id="ap-1")
+    for m in range(3):
+        w.node_minute("1", "ap-1", f"2026-03-01 10:0{m}", 2.0, 1.0)
+        w.node_minute("1", "busy-1", f"2026-03-01 10:0{m}", 45.0, 5.0)
+    return w
+
+
+def empty(w: World) -> World:
+    """No rows at all: every query must still bind its params and run."""
+    return w
+
+
+WORLDS: dict[str, Callable[[World], World]] = {
+    "empty": empty,
+    "runs_account": runs_account,
+    "billing": billing,
+    "digest_day": digest_day,
+    "anomaly": anomaly,
+    "waste": waste_world,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One query call on one world; ``label`` names it in test ids and failure messages."""
+
+    query: str
+    world: str
+    params: dict[str, Any] = field(hash=False)
+    label: str = ""
+
+
+def _cases() -> list[Case]:
+    r, b = "runs_account", "billing"
+    j100 = {"workspace_id": "1", "job_id": "100"}
+    cases = [
+        Case("failing_jobs", r, {"now": NOW, "since": SINCE}, "now"),
+        Case(
+            "failing_jobs",
+            r,
+            {"now": utc("2026-03-02 06:30"), "since": utc("2026-03-01 06:30")},
+            "06:30",
+        ),  # fmt: skip
+        Case("failing_jobs", r, {"now": utc("2026-03-01 09:15"), "since": SINCE}, "09:15"),
+        *(
+            Case("job_lookup", r, {"needle": n, "include_deleted": d}, n)
+            for n, d in (
+                ("100", False),
+                ("NIGHTLY_SALES", False),
+                ("sales_old", False),
+                ("nightly_sale", False),
+                ("nigthly_sales", False),
+                ("sales", False),
+                ("old_nightly", True),
+                ("", False),
+            )
+        ),  # fmt: skip
+        Case("job_recent_runs", r, {**j100, "now": NOW, "limit": 3}, "100"),
+        Case(
+            "job_recent_runs",
+            r,
+            {"workspace_id": "1", "job_id": "200", "now": NOW, "limit": 10},
+            "200",
+        ),  # fmt: skip
+        Case("job_run_stats", r, {**j100, "now": NOW}, "100"),
+        Case("job_run_stats", r, {"workspace_id": "2", "job_id": "999", "now": NOW}, "none"),
+        Case("job_duration_trend", r, {**j100, "now": NOW, "days": 3}, "3d"),
+        Case("runs_in_progress", r, {"now": NOW}, "now"),
+        Case("runs_in_progress", r, {"now": utc("2026-03-02 08:30")}, "08:30"),
+        Case("job_durations", r, {"now": NOW}, "now"),
+        Case("sla_inputs", r, {"now": NOW, "days": 2}, "2d"),
+        Case("cost_total", b, {"since": SINCE, "until": NOW, "prev_since": PREV}),
+        *(
+            Case(
+                "cost_by",
+                b,
+                {
+                    "since": SINCE,
+                    "until": NOW,
+                    "prev_since": PREV,
+                    "group_by": g,
+                    "tag_key": k,
+                    "limit": n,
+                },
+                f"{g}-{n}",
+            )
+            for g, k, n in (
+                ("job", None, 10),
+                ("job", None, 1),
+                ("workspace", None, 10),
+                ("sku", None, 10),
+                ("owner", None, 10),
+                ("tag", "team", 10),
+            )
+        ),  # fmt: skip
+        Case(
+            "cost_daily",
+            b,
+            {
+                "since": utc("2026-02-28 00:00"),
+                "until": utc("2026-03-03 00:00"),
+                "workspace_id": None,
+                "job_id": None,
+            },
+            "all",
+        ),  # fmt: skip
+        Case(
+            "cost_daily",
+            b,
+            {
+                "since": utc("2026-02-28 00:00"),
+                "until": utc("2026-03-03 00:00"),
+                "workspace_id": "1",
+                "job_id": "100",
+            },
+            "job",
+        ),  # fmt: skip
+        *(
+            Case("run_cost", b, {"workspace_id": ws, "job_run_id": run}, f"{ws}-{run}")
+            for ws, run in (("1", "r3"), ("2", "r3"), ("1", "r4"))
+        ),
+        Case("job_cost", b, {**j100, "now": NOW}, "ws1"),
+        Case("job_cost", b, {"workspace_id": "2", "job_id": "100", "now": NOW}, "ws2"),
+        Case("digest_summary", "digest_day", {"day": date(2026, 3, 1)}),
+        Case("cost_anomaly_candidates", "anomaly", {"day": ANOMALY_DAY}),
+        Case(
+            "waste", "waste", {"since": utc("2026-03-01 00:00"), "until": utc("2026-03-02 00:00")}
+        ),
+    ]
+    return cases
+
+
+SAMPLE = {
+    "TIMESTAMP": datetime(2026, 3, 2, 9, tzinfo=UTC),
+    "DATE": date(2026, 3, 1),
+    "STRING": "1",
+    "INT": 7,
+    "DOUBLE": 1.0,
+    "BOOLEAN": False,
+}
+
+
+def empty_case(query: str, params: dict[str, str]) -> Case:
+    """The query on empty tables, every param a sample of its declared type."""
+    values = {name: SAMPLE[kind] for name, kind in params.items()}
+    if "group_by" in values:
+        values["group_by"] = "job"
+    return Case(query, "empty", values, "empty")
+
+
+CASES: list[Case] = _cases()
