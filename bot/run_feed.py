@@ -181,7 +181,9 @@ class RunFeed:
                 continue
             calls += 1
             try:
-                take(self._source.get_run(self._ws, run_id, include_history=False))
+                # With the repair history: a watched run that a repair made fail again is
+                # counted per repair, so the incident learns of it.
+                take(self._source.get_run(self._ws, run_id, include_history=True))
             except RunNotFound:
                 continue  # deleted with its job: nothing to report
 

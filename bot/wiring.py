@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.clock import Clock
@@ -20,7 +21,8 @@ from bot.render import Renderer
 from bot.scheduler import Every, Scheduler
 from bot.service import CommandService
 from bot.service.alerts import FailureAlerts
-from bot.warehouse import Warehouse, make_warehouse
+from bot.service.interactions import Interactions
+from bot.warehouse import Warehouse, make_warehouse, queries
 
 if TYPE_CHECKING:
     from bot.jobs_api import JobsApi
@@ -160,6 +162,7 @@ class _SlackSide:
         *,
         command: str,
         working_after: float | None,
+        buttons: Interactions | None = None,
     ) -> None:
         from bot.slack.app import WORKING_AFTER_SECONDS, build_app
         from bot.slack.client import web_client
@@ -174,6 +177,7 @@ class _SlackSide:
             command=command,
             working_after=WORKING_AFTER_SECONDS if working_after is None else working_after,
             renderer=renderer,
+            buttons=buttons,
         )
         self._transport: _Transport | None = None
         self.request_url: str | None = None
@@ -237,22 +241,27 @@ def build(
     api = jobs_api if jobs_api is not None else _jobs_api(config, env)
     answers = CommandService(wh, config, clock, renderer=renderer, live_runs=api)
     side = None
-    if slack is not None:
+    if slack is not None and not watch:
         side = _SlackSide(
             slack, answers, renderer, command=config.slack.command, working_after=working_after
         )
     opened = _open_store(config, clock, store)
     if not watch:
         return Bot(config, clock, wh, answers, renderer, side, store=opened, jobs_api=api)
-    if opened is None or side is None:
+    if opened is None or slack is None:
         raise ValueError("watching needs a store and Slack")
+    from bot.slack.client import web_client
     from bot.slack.directory import SlackDirectory
     from bot.slack.notifier import Notifier
 
+    # The Slack side is built last, once the button use cases exist (the outbound half has its
+    # own client: WebClients are stateless).
+    client = web_client(slack.bot_token, slack.api_url)
+    directory = SlackDirectory(client)
     notifier = Notifier(
         opened.outbox,
         opened.incidents,
-        side.client,
+        client,
         clock,
         default_channel=config.slack.default_channel,
     )
@@ -261,10 +270,30 @@ def build(
         clock=clock,
         renderer=renderer,
         store=opened,
-        jobs_api=api,  # type: ignore[arg-type]
-        directory=SlackDirectory(side.client),
+        jobs_api=api,
+        directory=directory,
         p90_seconds=_p90_reader(wh, clock),
         on_enqueue=notifier.poke,
+        ended_runs=partial(queries.runs_ended, wh),
+        run_cost=lambda ws, run: queries.run_cost(wh, workspace_id=ws, job_run_id=run),
+    )
+    interactions = Interactions(
+        config=config,
+        clock=clock,
+        renderer=renderer,
+        store=opened,
+        alerts=alerts,
+        jobs_api=api,
+        directory=directory,
+    )
+    answers.interactions = interactions
+    side = _SlackSide(
+        slack,
+        answers,
+        renderer,
+        command=config.slack.command,
+        working_after=working_after,
+        buttons=interactions,
     )
     every = config.schedules.failure_poll_seconds
     jobs = [
@@ -272,6 +301,13 @@ def build(
         for ws in config.workspaces
         if ws.jobs_api and api is not None
     ]
+    # A snooze that ran out gets its one reminder within a minute (idempotent: outbox keys).
+    jobs.append(Every("snooze-reminders", 60, interactions.remind_snoozes))
+    # The system tables: the only source of workspaces without Jobs API access, the
+    # reconcile of those with it, and where a failed run's cost appears hours later.
+    tables = config.schedules.system_tables_poll_seconds
+    jobs.append(Every("failures:system-tables", tables, alerts.poll_tables))
+    jobs.append(Every("failures:costs", tables, alerts.backfill_costs))
     scheduler = Scheduler(jobs, timezone=config.timezone)
     return Bot(
         config,
@@ -314,7 +350,6 @@ def _jobs_api(config: Config, env: Mapping[str, str] | None) -> JobsApi | None:
 def _p90_reader(warehouse: Warehouse, clock: Clock) -> Callable[[JobKey], float | None]:
     """The job's usual (p90) duration from the warehouse, for "usually ≤ 25m" in an alert;
     None when the warehouse cannot say (it must never stop an alert)."""
-    from bot.warehouse import queries
 
     def p90(job: JobKey) -> float | None:
         try:

@@ -13,10 +13,10 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.cli import ask, check_config, demo, query, run, tables
+from bot.cli import ask, audit, check_config, demo, query, run, tables
 from bot.errors import UserError
 
-_FAMILIES = (demo, run, ask, check_config, tables, query)
+_FAMILIES = (demo, run, ask, check_config, tables, query, audit)
 
 
 def _parser() -> argparse.ArgumentParser:

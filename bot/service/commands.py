@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from bot import actions
 from bot.clock import Clock, as_utc
@@ -34,12 +35,13 @@ from bot.grammar import (
     UnmuteRequest,
     parse_command,
 )
-from bot.models import JobMatch
+from bot.models import JobKey, JobMatch
 from bot.render import Renderer
 from bot.render.limits import RenderError
-from bot.service import cost, failing, jobs, running, sla
+from bot.service import alert_list, cost, failing, jobs, running, sla
 from bot.service.answer import Answer, Reader, ResultCache
 from bot.service.common import BILLING_LAG, LIVE, SYSTEM_TABLES_LAG
+from bot.service.interactions import Interactions
 from bot.service.ports import Warehouse
 from bot.service.views import ErrorView, HelpView, NoticeView, SlaView, View, template_data
 from bot.warehouse import queries
@@ -60,11 +62,15 @@ class CommandService:
         *,
         renderer: Renderer | None = None,
         live_runs: running.LiveRuns | None = None,
+        interactions: Interactions | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         self.reader = Reader(warehouse)
         self.live_runs = live_runs
+        # The alert state (store) and its use cases: /jobs alerts, mute, unmute. Wiring sets
+        # it once the watchers exist; without it those commands say what they need.
+        self.interactions = interactions
         self._durations = running.Durations(self.reader)
         self.renderer = renderer or Renderer(
             tz=config.timezone, currency=config.cost.currency, clock=clock
@@ -114,7 +120,9 @@ class CommandService:
             cached = self.cache.get(key, now)
             if cached is not None:
                 return cached
-        answer = replace(self._guarded(lambda: self._compute(request, now), key), asked_at=now)
+        answer = replace(
+            self._guarded(lambda: self._compute(request, now, user_id), key), asked_at=now
+        )
         if key is not None and answer.cache_key is not None:
             self.cache.put(key, now, answer)
         return answer
@@ -132,7 +140,7 @@ class CommandService:
             return self._error(unexpected_text(error_id), error_id=error_id)
         return Answer(answer.text, answer.blocks, answer.data_as_of, key)
 
-    def _compute(self, request: Request, now: datetime) -> Answer:
+    def _compute(self, request: Request, now: datetime, user_id: str = "") -> Answer:
         match request:
             case HelpRequest(topic=topic):
                 return self._help(now, topic=topic)
@@ -160,9 +168,59 @@ class CommandService:
             case AnomaliesRequest():
                 found = cost.anomalies_view(self.reader, self.config, now)
                 return self._render("anomalies.json.j2", found, now, lag=BILLING_LAG)
-            case AlertsRequest() | MuteRequest() | UnmuteRequest():
+            case AlertsRequest() | MuteRequest() | UnmuteRequest() if self.interactions is None:
                 return self._not_yet(request, now)
+            case AlertsRequest():
+                return self._alerts(now)
+            case MuteRequest(job=ref, until=until):
+                return self._mute(ref, until, user_id, now)
+            case UnmuteRequest(job=ref):
+                return self._mute(ref, None, user_id, now)
         raise AssertionError(f"unhandled request {request!r}")
+
+    def _alerts(self, now: datetime) -> Answer:
+        assert self.interactions is not None
+        store = self.interactions.store
+        view = alert_list.alerts_view(
+            self.config, store.incidents.open_incidents(), store.mutes.active(now), now
+        )
+        return self._render_view("alerts.json.j2", alert_list.view_data(view))
+
+    def _mute(self, ref: JobArg, until: datetime | None, user_id: str, now: datetime) -> Answer:
+        """Mute (`until` set) or unmute the job `ref` names, found as `/jobs status` finds it."""
+        assert self.interactions is not None
+        lookup = jobs.find_job(self.reader, ref)
+        if lookup.job is None:
+            return self._render(
+                "status_matches.json.j2", jobs.match_view(self.config, ref, lookup), now
+            )
+        found = lookup.job
+        key = JobKey(found.workspace_id, found.job_id)
+        outcome: alert_list.MuteOutcome
+        if until is not None:
+            result = self.interactions.mute(key, found.name, until, user_id)
+            outcome = "muted" if result.done else "refused"
+        else:
+            result = self.interactions.unmute(key, user_id)
+            outcome = "refused" if result.refused else "unmuted" if result.done else "not_muted"
+        mute = result.mute
+        ws = self.config.workspace(found.workspace_id)
+        view = alert_list.MuteView(
+            outcome=outcome,
+            job_name=found.name or f"job {found.job_id}",
+            job_id=found.job_id,
+            workspace=ws.name if ws else (found.workspace_name or found.workspace_id),
+            until=mute.until if mute is not None else None,
+            by=mute.muted_by if mute is not None else None,
+            refused=result.refused,
+            command=self.config.slack.command,
+        )
+        return self._render_view("mute.json.j2", alert_list.view_data(view))
+
+    def _render_view(self, template: str, data: dict[str, Any]) -> Answer:
+        # Live state from the store, not the warehouse: no "data as of" line, never cached.
+        message = self.renderer.render(template, **data, ids=IDS)
+        return Answer(message["text"], message.get("blocks", []), None, None)
 
     def _status(self, ref: JobArg, now: datetime) -> Answer:
         lookup = jobs.find_job(self.reader, ref)

@@ -21,6 +21,7 @@ from bot import actions
 from bot.errors import UserError
 from bot.render import Renderer
 from bot.render.limits import cut_items
+from bot.service.clicks import Click, Reply
 from bot.slack import errors
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,30 @@ class Answerer(Protocol):
     ) -> AnswerLike: ...
 
 
+class ButtonHandler(Protocol):
+    """What the app needs from the button use cases (bot.service.interactions.Interactions):
+    one call per button, returning the ephemeral for the person who clicked, if any."""
+
+    def acknowledge(self, click: Click) -> Reply | None: ...
+
+    def unacknowledge(self, click: Click) -> Reply | None: ...
+
+    def snooze(self, click: Click) -> Reply | None: ...
+
+    def rerun(self, click: Click) -> Reply | None: ...
+
+    def feedback(self, click: Click) -> Reply | None: ...
+
+    def unmute_click(self, click: Click) -> Reply | None: ...
+
+
 @dataclass(frozen=True)
 class AppDeps:
     service: Answerer
     command: str = "/jobs"
     working_after: float = WORKING_AFTER_SECONDS
     renderer: Renderer = field(default_factory=Renderer)
+    buttons: ButtonHandler | None = None
 
 
 def build_app(
@@ -70,6 +89,7 @@ def build_app(
     command: str = "/jobs",
     working_after: float = WORKING_AFTER_SECONDS,
     renderer: Renderer | None = None,
+    buttons: ButtonHandler | None = None,
 ) -> App:
     """A Bolt app on `client`. `signing_secret=None` is for Socket Mode, which is not signed."""
     app = App(
@@ -85,6 +105,7 @@ def build_app(
         command=command,
         working_after=working_after,
         renderer=renderer or Renderer(),
+        buttons=buttons,
     )
     register(app, deps)
     return app
@@ -95,10 +116,15 @@ def register(app: App, deps: AppDeps) -> None:
     app.command(deps.command)(_on_command(deps))
     r = deps.renderer
     app.action(actions.JOBS_SHARE)(_acked(_share_work(deps), r))
-    app.action(actions.JOBS_RERUN)(_acked(_rerun_work, r))
     app.action(actions.JOBS_PICK_JOB)(_acked(_pick_job_work(deps), r))
-    app.action(actions.JOBS_FEEDBACK_EXPECTED)(_acked(_feedback_work, r))
-    app.action(actions.JOBS_FEEDBACK_NOT_ANOMALY)(_acked(_feedback_work, r))
+    # Alert buttons: the use case decides; Slack only carries the click and the ephemeral.
+    app.action(actions.JOBS_ACK)(_acked(_button(deps, "acknowledge"), r))
+    app.action(actions.JOBS_UNACK)(_acked(_button(deps, "unacknowledge"), r))
+    app.action(actions.JOBS_SNOOZE)(_acked(_button(deps, "snooze"), r))
+    app.action(actions.JOBS_RERUN)(_acked(_button(deps, "rerun"), r))
+    app.action(actions.JOBS_FEEDBACK_EXPECTED)(_acked(_button(deps, "feedback"), r))
+    app.action(actions.JOBS_FEEDBACK_NOT_ANOMALY)(_acked(_button(deps, "feedback"), r))
+    app.action(actions.JOBS_UNMUTE)(_acked(_button(deps, "unmute_click"), r))
     app.action(actions.JOBS_OPEN_RUN)(_ack_only)
     app.action(actions.JOBS_OPEN_JOB)(_ack_only)
     app.error(_on_error(r))
@@ -245,16 +271,51 @@ def _post_visible(client: WebClient, channel: str, text: str, blocks: list[dict[
         errors.call("chat.postMessage", post)
 
 
-def _rerun_work(
-    body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-) -> None:
-    actions.decode(action.get("value"), actions.JOBS_RERUN)
-    # Reruns go through the Jobs API (repair), which jobs-bot does not talk to yet.
-    respond(
-        text=":construction: Rerun from Slack needs the Jobs API connection, which is not set up "
-        "yet. Open the run in Databricks to repair it.",
-        response_type="ephemeral",
-        replace_original=False,
+def _button(deps: AppDeps, use_case: str) -> ClickWork:
+    """Hand the click to its use case after the ack; answer the clicker with its ephemeral.
+    Channel-visible changes (the message updated in place, thread lines) go through the
+    outbox, which the notifier sends at the channel's pace."""
+
+    def work(
+        body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        if deps.buttons is None:
+            # No state store or watchers in this process (e.g. a bot run without alerts).
+            respond(
+                text=":construction: Nothing was done: this jobs-bot runs without its state "
+                "store (alerts are off), so what this button changes is not stored yet.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        reply: Reply | None = getattr(deps.buttons, use_case)(_click_of(body, action))
+        if reply is not None:
+            respond(
+                text=reply.text,
+                blocks=reply.blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    return work
+
+
+def _click_of(body: dict[str, Any], action: dict[str, Any]) -> Click:
+    container = body.get("container") or {}
+    # A select carries its choice in selected_option; a button in value.
+    value = action.get("value")
+    if value is None:
+        value = (action.get("selected_option") or {}).get("value")
+    on_message = container.get("type") == "message" and not container.get("is_ephemeral")
+    return Click(
+        user_id=str((body.get("user") or {}).get("id") or ""),
+        action_id=str(action.get("action_id") or ""),
+        value=value,
+        channel_id=str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+        or None,
+        message_ts=str(container["message_ts"])
+        if on_message and container.get("message_ts")
+        else None,
     )
 
 
@@ -279,22 +340,6 @@ def _pick_job_work(deps: AppDeps) -> ClickWork:
         )
 
     return pick
-
-
-def _feedback_work(
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    respond: Respond,
-) -> None:
-    actions.decode(action.get("value"), action.get("action_id"))
-    # Feedback is stored with the alert state, which arrives with the alerts feature.
-    respond(
-        text=":construction: Thanks. Anomaly feedback is not stored yet: it arrives with the "
-        "alerts feature. Until then this answer does not change future anomaly lists.",
-        response_type="ephemeral",
-        replace_original=False,
-    )
 
 
 def _ack_only(ack: Ack) -> None:

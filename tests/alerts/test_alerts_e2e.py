@@ -74,3 +74,26 @@ def test_owners_are_mentioned_by_map_by_slack_email_or_named(live: Live) -> None
     assert "<@U01ALICE>" in shown["job_mapped"]
     assert "<@U02BOB>" in shown["job_looked_up"]
     assert "nobody@example.com" in shown["job_unknown"] and "<@" not in shown["job_unknown"]
+
+
+def test_a_repair_that_fails_again_bumps_the_same_alert(live: Live) -> None:
+    job = live.world.add_job(WS, "flaky_export", ("load",))
+    live.tick()
+    run = live.world.start_run(WS, job.job_id)
+    live.clock.set(live.clock.now() + timedelta(minutes=3))
+    live.world.set_task_outcome(WS, run.run_id, "load", "FAILED", "disk full", error="disk full")
+    live.tick()
+    assert live.bot.jobs_api is not None and live.bot.alerts is not None
+    # What a Rerun click does: repair the failed tasks, then watch the run.
+    live.bot.jobs_api.repair_failed_tasks(str(WS), str(run.run_id))
+    live.bot.alerts.watch(str(WS), str(run.run_id))
+    live.clock.set(live.clock.now() + timedelta(minutes=2))
+    live.world.set_task_outcome(WS, run.run_id, "load", "FAILED", "disk full", error="disk full")
+    live.tick()
+    (incident,) = live.bot.store.incidents.open_incidents()  # type: ignore[union-attr]
+    assert incident.streak == 2  # the repair's failure counted, on the same incident
+    channel = live.sb.workspace.channel_by_name("data-alerts")
+    assert channel is not None
+    alerts = [m for m in live.sb.messages(channel.id) if m.source != "user"]
+    assert len(alerts) == 1 and "2nd failure in a row" in str(alerts[0].blocks)
+    assert any("Failed again" in m.text for m in live.sb.thread(channel.id, alerts[0].ts))
