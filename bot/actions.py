@@ -127,6 +127,19 @@ def encode(value: ButtonValue | None = None, **fields: Any) -> str:
     return text
 
 
+def share_value(command: str, at: int | None) -> str:
+    """The Share button's value: a reference to the answer, not the answer itself.
+
+    The command text and the instant it was answered for name the answer exactly (answers
+    are computed as of `at`), so the click answers it again for that instant and posts what
+    the person saw. The text arrives already bounded (500 characters) with control characters
+    stripped, so JSON escapes at most double it (`"` and `\\`; non-ASCII stays one character)
+    and the value stays under 1,100 characters. A longer text raises ValueError rather than
+    being cut: a cut command would share a different answer.
+    """
+    return encode(command=command, at=at)
+
+
 def decode(raw: str | None, action_id: str | None = None) -> ButtonValue:
     """Parse and validate a clicked button's value, checking what `action_id` needs."""
     if not raw or len(raw) > MAX_VALUE_CHARS:

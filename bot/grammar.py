@@ -220,9 +220,23 @@ def parse_command(text: str, *, now: datetime, tz: str = "UTC") -> Request:
     return bare[sub]()
 
 
+# Never echoed: C0/C1 control characters (NUL, ESC, backspace…) and the bidirectional marks,
+# embeddings, overrides and isolates, which make the rest of a line display in an order other
+# than its own (a "Trojan Source" name). Whitespace controls become spaces below instead.
+_INVISIBLE_RE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def strip_controls(text: str) -> str:
+    """`text` without control characters or bidirectional overrides (see _INVISIBLE_RE)."""
+    return _INVISIBLE_RE.sub("", text)
+
+
 def clean_slack_text(text: str | None) -> str:
-    """Undo Slack's escaping of command text: mentions, channels, links and `& < >`."""
-    value = (text or "").replace("\u00a0", " ").strip()
+    """Undo Slack's escaping of command text: mentions, channels, links and `& < >`; drop
+    control characters and bidirectional overrides, which must never be echoed back."""
+    value = strip_controls((text or "").replace("\u00a0", " ")).strip()
 
     def control(match: re.Match[str]) -> str:
         body, _, label = match.group(1).partition("|")

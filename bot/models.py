@@ -270,7 +270,7 @@ class DigestSummary:
     success_rate: float | None
     failed_jobs: int
     cost: Decimal
-    avg_cost_7d: Decimal
+    avg_cost_7d: float  # an average, not a billed amount
     change_pct: float | None
 
 
@@ -492,3 +492,62 @@ class JobNotFound(JobsApiError):
     def __init__(self, workspace: str, job_id: str) -> None:
         super().__init__(workspace, f"job {job_id} does not exist in workspace {workspace}")
         self.job_id = job_id
+
+
+@dataclass(frozen=True)
+class JobRouting:
+    """A job's latest name, owner and tags (as JSON text) from the system tables, for routing
+    the proactive messages that start from the warehouse (cost anomalies, the replay)."""
+
+    workspace_id: str
+    job_id: str
+    name: str | None
+    owner: str | None
+    tags_json: str
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One job's runs and cost in a report window against the window before
+    (queries/report_jobs.sql): the rows the daily digest and the weekly report split by
+    routing and rank."""
+
+    workspace_id: str
+    job_id: str
+    name: str | None
+    tags_json: str | None
+    runs: int
+    successes: int
+    failures: int
+    last_failed_run_id: str | None
+    cost: Decimal
+    prev_cost: Decimal
+    baseline_cost: float
+    change_pct: float | None
+    cost_rank: int
+    growth_rank: int
+    mover_rank: int
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job with a Quartz schedule and the latest run start the timeline shows
+    (queries/scheduled_jobs.sql): what the missed-run check judges."""
+
+    workspace_id: str
+    job_id: str
+    name: str | None
+    owner: str | None
+    tags_json: str
+    quartz_cron: str
+    timezone_id: str | None
+    paused: bool
+    change_time: datetime
+    last_run_start: datetime | None
+
+
+@dataclass(frozen=True)
+class Moment:
+    """An instant the replay steps to (a run end, from replay_moments)."""
+
+    at: datetime

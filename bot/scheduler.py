@@ -1,19 +1,68 @@
-"""The bot's clockwork: APScheduler 3.x interval (and later cron) jobs, each one call into a use
-case. `coalesce` and `max_instances=1`: a poll that overruns its interval is not stacked, and
+"""The bot's clockwork: APScheduler 3.x interval jobs (`Every`) and cron jobs (`At`, a 5-field
+crontab in the configured time zone), each one call into a use case. `coalesce` and `max_instances=1`: a poll that overruns its interval is not stacked, and
 polls missed while the process was busy become one. Each workspace has its own job, so a
 stuck workspace delays only itself."""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 
 log = logging.getLogger(__name__)
+
+
+class LeasesPort(Protocol):
+    def acquire(self, name: str, holder: str, ttl: timedelta) -> bool: ...
+
+    def release(self, name: str, holder: str) -> bool: ...
+
+
+class Leadership:
+    """Two replicas, one voice: of the processes sharing a store, the one holding the lease
+    does the scheduled work (polls, scans, digests); the others stand by and take over within
+    `ttl` when it dies (its lease runs out). Renewed every ttl/3 by its own job. Every message
+    claim stays atomic anyway, so even a split-brain moment sends nothing twice."""
+
+    def __init__(
+        self, leases: LeasesPort, *, name: str = "scheduled-work", ttl: float = 30.0
+    ) -> None:
+        self._leases = leases
+        self.name = name
+        self.ttl = timedelta(seconds=ttl)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._held = False
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def renew(self) -> bool:
+        try:
+            held = self._leases.acquire(self.name, self.holder, self.ttl)
+        except Exception:  # the store is down: stand by rather than risk two leaders
+            log.warning("leader lease %s: the store did not answer", self.name, exc_info=True)
+            held = False
+        if held != self._held:
+            log.info(
+                "leader lease %s %s by %s", self.name, "taken" if held else "lost", self.holder
+            )
+        self._held = held
+        return held
+
+    def release(self) -> None:
+        if self._held:
+            self._leases.release(self.name, self.holder)
+            self._held = False
 
 
 @dataclass(frozen=True)
@@ -26,10 +75,33 @@ class Every:
     first: datetime | None = None
 
 
-class Scheduler:
-    """Runs `Every` jobs on background threads; `start()` / `stop()`."""
+@dataclass(frozen=True)
+class At:
+    """A job run on a cron schedule (`trigger`: an APScheduler trigger, e.g. from
+    bot.config.cron_trigger, which reads 5-field crontab in the configured zone)."""
 
-    def __init__(self, jobs: list[Every], *, timezone: str = "UTC", threads: int = 4) -> None:
+    name: str
+    trigger: BaseTrigger
+    call: Callable[[], object]
+
+
+class Scheduler:
+    """Runs `Every` and `At` jobs on background threads; `start()` / `stop()`."""
+
+    def __init__(
+        self,
+        jobs: list[Every | At],
+        *,
+        timezone: str = "UTC",
+        threads: int = 4,
+        leadership: Leadership | None = None,
+    ) -> None:
+        self._leadership = leadership
+        if leadership is not None:
+            # The lease first, then every job only while this process holds it.
+            leadership.renew()
+            renew = Every("leader-lease", leadership.ttl.total_seconds() / 3, leadership.renew)
+            jobs = [renew, *(_as_leader(j, leadership) for j in jobs)]
         self._jobs = jobs
         self._scheduler = BackgroundScheduler(
             timezone=timezone,
@@ -37,6 +109,9 @@ class Scheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         )
         for job in jobs:
+            if isinstance(job, At):
+                self._scheduler.add_job(_guarded(job), job.trigger, id=job.name, name=job.name)
+                continue
             self._scheduler.add_job(
                 _guarded(job),
                 "interval",
@@ -56,9 +131,18 @@ class Scheduler:
     def stop(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+        if self._leadership is not None:
+            self._leadership.release()  # the standby need not wait out the lease
 
 
-def _guarded(job: Every) -> Callable[[], None]:
+def _as_leader(job: Every | At, leadership: Leadership) -> Every | At:
+    def only_if_leading() -> object:
+        return job.call() if leadership.held else None
+
+    return replace(job, call=only_if_leading)
+
+
+def _guarded(job: Every | At) -> Callable[[], None]:
     """A job that logs its own failure: one bad tick must not stop the schedule."""
 
     def run() -> None:

@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import Config, cron_trigger
+from bot.health import HealthServer, polls_recent, reachable
+from bot.metrics import MeteredWarehouse, Metrics
 from bot.models import JobKey
 from bot.render import Renderer
-from bot.scheduler import Every, Scheduler
+from bot.scheduler import At, Every, Leadership, Scheduler
 from bot.service import CommandService
 from bot.service.alerts import FailureAlerts
+from bot.service.cost_alerts import CostScan
+from bot.service.health import WAREHOUSE, Health
+from bot.service.health import jobs_api as health_jobs_api
 from bot.service.interactions import Interactions
+from bot.service.missed_runs import MissedRuns
+from bot.service.reports.digest import Digests
+from bot.service.reports.weekly import WeeklyReports
+from bot.service.rollup import Rollup
+from bot.service.sla_alerts import SlaAlerts
+from bot.store.records import IncidentKind
 from bot.warehouse import Warehouse, make_warehouse, queries
 
 if TYPE_CHECKING:
@@ -78,7 +90,15 @@ def open_configured_warehouse(config: Config) -> Warehouse:
             server_hostname=wh.databricks.server_hostname,
             http_path=wh.databricks.http_path,
         )
-    return make_warehouse("embedded", db_path=wh.embedded.path if wh.embedded else None)
+    if wh.embedded is not None:
+        # Opened here rather than through make_warehouse: it carries DuckDB's memory and
+        # thread bounds from the config.
+        from bot.warehouse.duckdb_backend import DuckDBWarehouse
+
+        return DuckDBWarehouse.open(
+            wh.embedded.path, memory_limit=wh.embedded.memory_limit, threads=wh.embedded.threads
+        )
+    return make_warehouse("embedded", db_path=None)
 
 
 class Bot:
@@ -99,6 +119,10 @@ class Bot:
         alerts: FailureAlerts | None = None,
         notifier: Notifier | None = None,
         scheduler: Scheduler | None = None,
+        digests: Digests | None = None,
+        weekly: WeeklyReports | None = None,
+        metrics: Metrics | None = None,
+        ops: HealthServer | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -111,6 +135,10 @@ class Bot:
         self.alerts = alerts
         self.notifier = notifier
         self.scheduler = scheduler
+        self.digests = digests
+        self.weekly = weekly
+        self.metrics = metrics
+        self.ops = ops  # /healthz, /readyz, /metrics when monitoring.health_port is set
 
     @property
     def request_url(self) -> str | None:
@@ -130,21 +158,28 @@ class Bot:
             self.slack.serve_forever()
 
     def _start_background(self) -> None:
+        if self.ops is not None:
+            self.ops.start()
         if self.notifier is not None:
             self.notifier.start()
         if self.scheduler is not None:
             self.scheduler.start()
 
     def stop(self) -> None:
-        """Stop the watchers, then the notifier (it finishes what is due), then Slack, then
-        close the store and the warehouse (last: a listener may still be reading them)."""
+        """Stop Slack (draining its listeners' work), then the watchers, then the notifier (it
+        finishes what is due), then close the store and the warehouse (last: a listener may
+        still be reading them)."""
         try:
+            if self.ops is not None:
+                self.ops.stop()
+            # Slack first: no new work arrives, and what its listeners are finishing (their
+            # work queue is drained) may still write to the outbox for the notifier below.
+            if self.slack is not None:
+                self.slack.stop()
             if self.scheduler is not None:
                 self.scheduler.stop()
             if self.notifier is not None:
                 self.notifier.stop()
-            if self.slack is not None:
-                self.slack.stop()
         finally:
             if self.store is not None:
                 self.store.close()
@@ -166,10 +201,14 @@ class _SlackSide:
     ) -> None:
         from bot.slack.app import WORKING_AFTER_SECONDS, build_app
         from bot.slack.client import web_client
+        from bot.slack.workqueue import WorkQueue
 
         self.link = link
         self.client = web_client(link.bot_token, link.api_url)
         signed = link.signing_secret if link.transport == "http" else None
+        # What listeners do after their ack runs here, not on Bolt's 5 threads (an ack must
+        # never wait for work); stop() drains it so answers in flight are still delivered.
+        self.work = WorkQueue()
         self.app = build_app(
             self.client,
             signed,
@@ -178,6 +217,7 @@ class _SlackSide:
             working_after=WORKING_AFTER_SECONDS if working_after is None else working_after,
             renderer=renderer,
             buttons=buttons,
+            work=self.work,
         )
         self._transport: _Transport | None = None
         self.request_url: str | None = None
@@ -204,9 +244,12 @@ class _SlackSide:
         self._transport.serve_forever()
 
     def stop(self) -> None:
+        # Stop taking requests first, then let the answers already acked finish (bounded),
+        # before the caller closes the warehouse and the store under them.
         if self._transport is not None:
             self._transport.stop()
             self._transport = None
+        self.work.drain()
 
 
 class _Transport(Protocol):
@@ -236,7 +279,11 @@ def build(
     store (or pass one); `watch` adds the failure watchers, the notifier and the scheduler
     (it needs a store and Slack). `env` is where Databricks secrets are read (default: the
     process environment)."""
-    wh = warehouse if warehouse is not None else open_configured_warehouse(config)
+    metrics = Metrics()
+    # Every query counted and timed for /metrics.
+    wh: Warehouse = MeteredWarehouse(
+        warehouse if warehouse is not None else open_configured_warehouse(config), metrics
+    )
     renderer = Renderer(tz=config.timezone, currency=config.cost.currency, clock=clock)
     api = jobs_api if jobs_api is not None else _jobs_api(config, env)
     answers = CommandService(wh, config, clock, renderer=renderer, live_runs=api)
@@ -265,6 +312,13 @@ def build(
         clock,
         default_channel=config.slack.default_channel,
     )
+    # Many alerts at once in a channel become one roll-up; the bot's own health is watched.
+    rollup = Rollup(
+        config=config, clock=clock, renderer=renderer, store=opened, on_enqueue=notifier.poke
+    )
+    health = Health(
+        config=config, clock=clock, renderer=renderer, store=opened, on_enqueue=notifier.poke
+    )
     alerts = FailureAlerts(
         config=config,
         clock=clock,
@@ -276,6 +330,7 @@ def build(
         on_enqueue=notifier.poke,
         ended_runs=partial(queries.runs_ended, wh),
         run_cost=lambda ws, run: queries.run_cost(wh, workspace_id=ws, job_run_id=run),
+        router=rollup,
     )
     interactions = Interactions(
         config=config,
@@ -296,19 +351,80 @@ def build(
         buttons=interactions,
     )
     every = config.schedules.failure_poll_seconds
-    jobs = [
-        Every(f"failures:{ws.id}", every, _poll(alerts, ws.id))
+    jobs: list[Every | At] = [
+        Every(f"failures:{ws.id}", every, _poll(alerts, health, metrics, ws.id))
         for ws in config.workspaces
         if ws.jobs_api and api is not None
     ]
+    jobs.append(Every("rollup-sync", 5, rollup.sync))
     # A snooze that ran out gets its one reminder within a minute (idempotent: outbox keys).
     jobs.append(Every("snooze-reminders", 60, interactions.remind_snoozes))
+    # Lateness: SLA rules and missed scheduled runs, each incident one living message too.
+    voices = dict(
+        config=config,
+        clock=clock,
+        renderer=renderer,
+        store=opened,
+        warehouse=wh,
+        jobs_api=api,
+        directory=directory,
+        on_enqueue=notifier.poke,
+    )
+    sla_alerts = SlaAlerts(**voices)  # type: ignore[arg-type]
+    missed_runs = MissedRuns(**voices)  # type: ignore[arg-type]
+    alerts.renderers[IncidentKind.SLA] = sla_alerts.render
+    alerts.renderers[IncidentKind.MISSED_RUN] = missed_runs.render
+    checks = config.schedules.sla_check_seconds
+    jobs.append(Every("sla", checks, sla_alerts.check))
+    jobs.append(Every("missed-runs", checks, missed_runs.check))
+    # The daily digest and the weekly cost report: asked every minute whether today's slot
+    # has passed (idempotent by their outbox keys, so restarts and replicas send each once).
+    digests = Digests(
+        config=config, clock=clock, renderer=renderer, store=opened, warehouse=wh,
+        on_enqueue=notifier.poke,
+    )  # fmt: skip
+    weekly = WeeklyReports(
+        config=config, clock=clock, renderer=renderer, store=opened, warehouse=wh,
+        on_enqueue=notifier.poke,
+    )  # fmt: skip
+    jobs.append(Every("digest", 60, digests.due))
+    jobs.append(Every("weekly-report", 60, weekly.due))
+    # Cost anomalies, on the cost_scan cron (billing lands hours late: it scans today and
+    # yesterday); feedback clicks re-render the anomaly's message.
+    cost_scan = CostScan(
+        config=config,
+        clock=clock,
+        renderer=renderer,
+        store=opened,
+        warehouse=wh,
+        on_enqueue=notifier.poke,
+        health=health,
+        router=rollup,
+        owner_lookup=directory.user_id_for_email,
+    )
+    alerts.renderers[IncidentKind.COST_ANOMALY] = cost_scan.render
+    interactions.on_feedback = cost_scan.refresh
+    jobs.append(At("cost-scan", cron_trigger(config.schedules.cost_scan, config.tz), cost_scan.run))
     # The system tables: the only source of workspaces without Jobs API access, the
     # reconcile of those with it, and where a failed run's cost appears hours later.
     tables = config.schedules.system_tables_poll_seconds
-    jobs.append(Every("failures:system-tables", tables, alerts.poll_tables))
+    jobs.append(Every("failures:system-tables", tables, _poll_tables(alerts, health)))
     jobs.append(Every("failures:costs", tables, alerts.backfill_costs))
-    scheduler = Scheduler(jobs, timezone=config.timezone)
+    scheduler = Scheduler(jobs, timezone=config.timezone, leadership=Leadership(opened.leases))
+    metrics.watch_outbox(opened.outbox.pending_count)
+    ops = None
+    if config.monitoring.health_port is not None:
+        watched = [ws.id for ws in config.workspaces if ws.jobs_api and api is not None]
+        stale = config.monitoring.ready_after_missed_polls * every
+        ops = HealthServer(
+            metrics,
+            {
+                "store": reachable(opened.outbox.pending_count),
+                "polls": polls_recent(metrics, watched, stale),
+            },
+            host=config.monitoring.health_host,
+            port=config.monitoring.health_port,
+        )
     return Bot(
         config,
         clock,
@@ -321,11 +437,35 @@ def build(
         alerts=alerts,
         notifier=notifier,
         scheduler=scheduler,
+        digests=digests,
+        weekly=weekly,
+        metrics=metrics,
+        ops=ops,
     )
 
 
-def _poll(alerts: FailureAlerts, workspace_id: str) -> Callable[[], object]:
-    return lambda: alerts.poll(workspace_id)
+def _poll(
+    alerts: FailureAlerts, health: Health, metrics: Metrics, workspace_id: str
+) -> Callable[[], object]:
+    """One workspace's poll, its outcome told to the health watch (degraded / restored) and
+    to the metrics (polls, latency, last good poll for /readyz)."""
+
+    def poll() -> None:
+        started = time.monotonic()
+        out = alerts.poll(workspace_id)
+        ok = not out.errors
+        metrics.poll_done(workspace_id, time.monotonic() - started, ok=ok)
+        health.record(health_jobs_api(workspace_id), ok, "; ".join(out.errors) or None)
+
+    return poll
+
+
+def _poll_tables(alerts: FailureAlerts, health: Health) -> Callable[[], object]:
+    def poll() -> None:
+        out = alerts.poll_tables()
+        health.record(WAREHOUSE, not out.errors, "; ".join(out.errors) or None)
+
+    return poll
 
 
 def _open_store(config: Config, clock: Clock, store: Store | bool) -> Store | None:

@@ -8,13 +8,15 @@
 -- monitor applies sensitivity and minimum amounts. Cause hints compare :day with the
 -- baseline: runs (billed job_run_ids), average run duration (timeline slices, by start
 -- date), SKUs and node types not seen in the previous 28 days, and repaired/failed runs.
+-- Prices: the USD list price of the same cloud, SKU and usage unit, valid for the usage window
+-- (fewer join keys would count a usage row once per currency or unit that list_prices holds).
 -- Params:
 --   :day DATE  the UTC day to check
 -- Columns:
 --   workspace_id STRING
 --   job_id STRING
 --   name STRING
---   owner STRING
+--   owner STRING  tags['owner'], run_as_user_name, creator_user_name, else billing's run_as
 --   cost DECIMAL  cost on :day
 --   baseline_median DOUBLE  median daily cost, previous 14 days
 --   baseline_mad DOUBLE
@@ -38,23 +40,50 @@ WITH priced AS (
     u.usage_metadata.node_type AS node_type,
     u.sku_name,
     u.usage_date,
-    -- Narrow the scales first: DECIMAL(38,18) x DECIMAL(38,18) overflows in DuckDB, and
-    -- Databricks rounds the product to 6 decimals anyway.
-    CAST(u.usage_quantity AS DECIMAL(38, 10)) * CAST(p.pricing.effective_list.default AS DECIMAL(38, 8)) AS cost
+    u.usage_end_time,
+    u.identity_metadata.run_as AS run_as,
+    u.usage_quantity,
+    p.pricing.effective_list.default AS unit_price
   FROM system.billing.usage AS u
   JOIN system.billing.list_prices AS p
     ON u.cloud = p.cloud
     AND u.sku_name = p.sku_name
+    AND u.usage_unit = p.usage_unit
+    AND p.currency_code = 'USD'
     AND u.usage_start_time >= p.price_start_time
     AND (u.usage_end_time <= p.price_end_time OR p.price_end_time IS NULL)
   WHERE u.usage_metadata.job_id IS NOT NULL
     AND u.usage_date >= date_sub(:day, 28)
     AND u.usage_date <= :day
 ),
-daily AS (
-  SELECT workspace_id, job_id, usage_date, sum(cost) AS cost, count(DISTINCT job_run_id) AS runs
+daily_price AS (
+  -- Sum the quantities per job, day and unit price, then multiply once per price: a per-row
+  -- decimal product is what made the cost queries slow (DuckDB narrows a DECIMAL(38,18) in
+  -- 128-bit arithmetic). Exact on both engines: DECIMAL(25,10) x DECIMAL(12,8) is
+  -- DECIMAL(38,18) on Databricks (wider inputs exceed 38 digits and Spark rounds the product
+  -- to 6 decimals) and DECIMAL(37,18) in DuckDB; under ANSI mode a bigger value is an error.
+  SELECT
+    workspace_id,
+    job_id,
+    usage_date,
+    CAST(sum(usage_quantity) AS DECIMAL(25, 10)) * CAST(unit_price AS DECIMAL(12, 8)) AS cost
+  FROM priced
+  GROUP BY workspace_id, job_id, usage_date, unit_price
+),
+daily_runs AS (
+  SELECT workspace_id, job_id, usage_date, count(DISTINCT job_run_id) AS runs
   FROM priced
   GROUP BY workspace_id, job_id, usage_date
+),
+daily AS (
+  SELECT c.workspace_id, c.job_id, c.usage_date, c.cost, r.runs
+  FROM (
+    SELECT workspace_id, job_id, usage_date, sum(cost) AS cost
+    FROM daily_price
+    GROUP BY workspace_id, job_id, usage_date
+  ) AS c
+  JOIN daily_runs AS r
+    ON r.workspace_id = c.workspace_id AND r.job_id = c.job_id AND r.usage_date = c.usage_date
 ),
 today AS (
   SELECT * FROM daily WHERE usage_date = :day AND cost > 0
@@ -92,22 +121,31 @@ mad AS (
   GROUP BY f.workspace_id, f.job_id
 ),
 first_seen AS (
+  -- The first day each SKU and node type was billed to the job in the 28 days (grouped, not
+  -- windowed: a window over every priced row was this query's slowest step).
   SELECT
-    pr.workspace_id,
-    pr.job_id,
-    concat_ws(', ', array_sort(collect_set(CASE WHEN pr.sku_first = :day THEN pr.sku_name END)))
-      AS new_skus,
-    concat_ws(', ', array_sort(collect_set(CASE WHEN pr.node_first = :day THEN pr.node_type END)))
-      AS new_node_types
+    f.workspace_id,
+    f.job_id,
+    concat_ws(', ', array_sort(collect_set(
+      CASE WHEN f.kind = 'sku' AND f.first_day = :day THEN f.item END
+    ))) AS new_skus,
+    concat_ws(', ', array_sort(collect_set(
+      CASE WHEN f.kind = 'node' AND f.first_day = :day THEN f.item END
+    ))) AS new_node_types
   FROM (
-    SELECT
-      x.*,
-      min(x.usage_date) OVER (PARTITION BY x.workspace_id, x.job_id, x.sku_name) AS sku_first,
-      min(x.usage_date) OVER (PARTITION BY x.workspace_id, x.job_id, x.node_type) AS node_first
+    SELECT x.workspace_id, x.job_id, 'sku' AS kind, x.sku_name AS item,
+      min(x.usage_date) AS first_day
     FROM priced AS x
     JOIN today AS t ON t.workspace_id = x.workspace_id AND t.job_id = x.job_id
-  ) AS pr
-  GROUP BY pr.workspace_id, pr.job_id
+    GROUP BY x.workspace_id, x.job_id, x.sku_name
+    UNION ALL
+    SELECT x.workspace_id, x.job_id, 'node' AS kind, x.node_type AS item,
+      min(x.usage_date) AS first_day
+    FROM priced AS x
+    JOIN today AS t ON t.workspace_id = x.workspace_id AND t.job_id = x.job_id
+    GROUP BY x.workspace_id, x.job_id, x.node_type
+  ) AS f
+  GROUP BY f.workspace_id, f.job_id
 ),
 runs AS (
   SELECT
@@ -143,12 +181,21 @@ jobs AS (
   SELECT workspace_id, job_id, name, tags, run_as_user_name, creator_user_name
   FROM system.lakeflow.jobs
   QUALIFY row_number() OVER (PARTITION BY workspace_id, job_id ORDER BY change_time DESC) = 1
+),
+billed_as AS (
+  -- The owner's last resort: who the job's latest usage ran as (the jobs table's user
+  -- columns are empty in rows written before December 2025).
+  SELECT x.workspace_id, x.job_id, max_by(x.run_as, x.usage_end_time) AS run_as
+  FROM priced AS x
+  JOIN today AS t ON t.workspace_id = x.workspace_id AND t.job_id = x.job_id
+  WHERE x.run_as IS NOT NULL
+  GROUP BY x.workspace_id, x.job_id
 )
 SELECT
   t.workspace_id,
   t.job_id,
   j.name,
-  coalesce(j.tags['owner'], j.run_as_user_name, j.creator_user_name) AS owner,
+  coalesce(j.tags['owner'], j.run_as_user_name, j.creator_user_name, o.run_as) AS owner,
   t.cost,
   b.baseline_median,
   m.baseline_mad,
@@ -173,6 +220,7 @@ JOIN mad AS m ON m.workspace_id = t.workspace_id AND m.job_id = t.job_id
 LEFT JOIN first_seen AS f ON f.workspace_id = t.workspace_id AND f.job_id = t.job_id
 LEFT JOIN run_hints AS h ON h.workspace_id = t.workspace_id AND h.job_id = t.job_id
 LEFT JOIN jobs AS j ON j.workspace_id = t.workspace_id AND j.job_id = t.job_id
+LEFT JOIN billed_as AS o ON o.workspace_id = t.workspace_id AND o.job_id = t.job_id
 WHERE CAST(t.cost AS DOUBLE) > greatest(b.baseline_median, b.weekday_median)
 ORDER BY CAST(t.cost AS DOUBLE) - greatest(b.baseline_median, b.weekday_median) DESC,
   t.workspace_id, t.job_id

@@ -1,8 +1,16 @@
--- failing_jobs: Jobs whose latest finished run in the window [:since, :now] failed, worst first.
+-- failing_jobs: Jobs whose latest decisive run in the window [:since, :now] failed, worst first.
 -- A run's final state is its terminal timeline row with the greatest period_end_time (a
 -- repaired run has several terminal rows; the last one wins). Failure = ERROR, FAILED or
--- TIMED_OUT. The streak counts consecutive failed final runs back from the latest one, over
--- all history up to :now. Jobs deleted by :now are left out.
+-- TIMED_OUT; success = SUCCEEDED. Other final states (CANCELLED, SKIPPED, BLOCKED, …) are
+-- neutral: they neither end a failure streak nor count as a run that decided anything, so
+-- "the latest run" here is the latest decisive one. The streak counts consecutive failed
+-- runs back from the latest one, over the 90 days up to :now (a bounded scan behind a chat
+-- command; a longer streak shows as 90 days' worth). Only JOB_RUN rows count (NULL run_type
+-- is read as JOB_RUN): SUBMIT_RUN rows are one-off runs/submit calls with no saved job behind
+-- them, and WORKFLOW_RUN rows are notebook-workflow children of a run already counted. Jobs
+-- deleted by :now are left out. Workspace names come from a separate, optional lookup. The
+-- owner falls back to the run_as of the job's latest billing row in 30 days: the jobs table's
+-- run_as_user_name and creator_user_name are empty in rows written before December 2025.
 -- Params:
 --   :now TIMESTAMP  the injected clock (UTC); rows after it are ignored, so --at replays
 --   :since TIMESTAMP  window start (UTC)
@@ -10,85 +18,121 @@
 --   workspace_id STRING
 --   job_id STRING
 --   name STRING  latest name as of :now (NULL if the job row is missing)
---   streak INT  consecutive failed final runs up to the latest
---   failures_in_window INT  failed final runs that ended in the window
---   runs_in_window INT  finished runs that ended in the window
+--   streak INT  consecutive failed runs up to the latest (neutral runs skipped), 90 days
+--   failures_in_window INT  failed runs that ended in the window
+--   runs_in_window INT  decisive (succeeded or failed) runs that ended in the window
 --   last_run_id STRING  the latest (failed) run
 --   last_failure_time TIMESTAMP  when that run ended
 --   result_state STRING  ERROR, FAILED or TIMED_OUT
 --   termination_code STRING  e.g. RUN_EXECUTION_ERROR
---   owner STRING  tags['owner'], else run_as_user_name, else creator_user_name
---   workspace_name STRING
---   workspace_url STRING
-WITH final_runs AS (
-  SELECT
-    workspace_id,
-    job_id,
-    run_id,
-    period_end_time AS end_time,
-    result_state,
-    termination_code,
-    result_state IN ('ERROR', 'FAILED', 'TIMED_OUT') AS failed
+--   owner STRING  tags['owner'], run_as_user_name, creator_user_name, else billing's run_as
+WITH ok AS (
+  -- Each job's last success. A SUCCEEDED row always ends its run (only runs that did not
+  -- succeed are repaired), so rows suffice here and no per-run grouping of all history is
+  -- needed: that grouping is what made this query slow.
+  SELECT workspace_id, job_id, max(period_end_time) AS last_ok_time
   FROM system.lakeflow.job_run_timeline
-  WHERE result_state IS NOT NULL AND period_end_time <= :now
-  QUALIFY row_number() OVER (
-    PARTITION BY workspace_id, job_id, run_id ORDER BY period_end_time DESC
-  ) = 1
+  WHERE result_state = 'SUCCEEDED'
+    AND period_end_time <= :now
+    AND period_end_time > :now - INTERVAL 90 DAYS
+    AND (run_type = 'JOB_RUN' OR run_type IS NULL)
+  GROUP BY workspace_id, job_id
 ),
-latest_in_window AS (
-  SELECT *
-  FROM final_runs
-  WHERE end_time >= :since
-  QUALIFY row_number() OVER (
-    PARTITION BY workspace_id, job_id ORDER BY end_time DESC, run_id DESC
-  ) = 1
+decisive AS (
+  -- Runs with a terminal row after the job's last success or in the window: the only runs a
+  -- streak or a window count can involve. A run's final state is its last terminal row.
+  SELECT
+    r.workspace_id,
+    r.job_id,
+    r.run_id,
+    max(r.period_end_time) AS end_time,
+    max_by(r.result_state, r.period_end_time) AS result_state,
+    max_by(r.termination_code, r.period_end_time) AS termination_code
+  FROM system.lakeflow.job_run_timeline AS r
+  LEFT JOIN ok AS o ON o.workspace_id = r.workspace_id AND o.job_id = r.job_id
+  WHERE r.result_state IS NOT NULL
+    AND r.period_end_time <= :now
+    AND r.period_end_time > :now - INTERVAL 90 DAYS
+    AND (r.run_type = 'JOB_RUN' OR r.run_type IS NULL)
+    AND (o.last_ok_time IS NULL OR r.period_end_time >= o.last_ok_time
+      OR r.period_end_time >= :since)
+  GROUP BY r.workspace_id, r.job_id, r.run_id
+  HAVING max_by(r.result_state, r.period_end_time) = 'SUCCEEDED'
+    OR max_by(r.result_state, r.period_end_time) IN ('ERROR', 'FAILED', 'TIMED_OUT')
+),
+per_job AS (
+  SELECT
+    d.workspace_id,
+    d.job_id,
+    max(d.end_time) AS last_end_time,
+    max(o.last_ok_time) AS last_ok_time,
+    count_if(d.result_state <> 'SUCCEEDED' AND d.end_time >= :since) AS failures_in_window,
+    count_if(d.end_time >= :since) AS runs_in_window
+  FROM decisive AS d
+  LEFT JOIN ok AS o ON o.workspace_id = d.workspace_id AND o.job_id = d.job_id
+  GROUP BY d.workspace_id, d.job_id
 ),
 failing AS (
-  SELECT * FROM latest_in_window WHERE failed
+  -- The latest decisive run ended in the window and did not succeed.
+  SELECT *
+  FROM per_job
+  WHERE last_end_time >= :since
+    AND (last_ok_time IS NULL OR last_ok_time < last_end_time)
 ),
-history AS (
+streaks AS (
   SELECT
     f.workspace_id,
     f.job_id,
-    max(r.end_time) FILTER (WHERE NOT r.failed) AS last_ok_time,
-    count_if(r.failed AND r.end_time >= :since) AS failures_in_window,
-    count_if(r.end_time >= :since) AS runs_in_window
+    count(*) AS streak,
+    f.failures_in_window,
+    f.runs_in_window,
+    f.last_end_time
   FROM failing AS f
-  JOIN final_runs AS r
-    ON r.workspace_id = f.workspace_id AND r.job_id = f.job_id
-  GROUP BY f.workspace_id, f.job_id
+  JOIN decisive AS d
+    ON d.workspace_id = f.workspace_id AND d.job_id = f.job_id
+    AND (f.last_ok_time IS NULL OR d.end_time > f.last_ok_time)
+  GROUP BY f.workspace_id, f.job_id, f.failures_in_window, f.runs_in_window, f.last_end_time
 ),
-streaks AS (
-  SELECT h.workspace_id, h.job_id, h.failures_in_window, h.runs_in_window, count(*) AS streak
-  FROM history AS h
-  JOIN final_runs AS r
-    ON r.workspace_id = h.workspace_id AND r.job_id = h.job_id
-  WHERE r.failed AND (h.last_ok_time IS NULL OR r.end_time > h.last_ok_time)
-  GROUP BY h.workspace_id, h.job_id, h.failures_in_window, h.runs_in_window
+latest AS (
+  -- The run that ended last (ties: the greater run_id), with its final state.
+  SELECT d.*
+  FROM decisive AS d
+  JOIN failing AS f
+    ON d.workspace_id = f.workspace_id AND d.job_id = f.job_id AND d.end_time = f.last_end_time
+  QUALIFY row_number() OVER (PARTITION BY d.workspace_id, d.job_id ORDER BY d.run_id DESC) = 1
 ),
 jobs AS (
   SELECT workspace_id, job_id, name, tags, run_as_user_name, creator_user_name, delete_time
   FROM system.lakeflow.jobs
   WHERE change_time <= :now
   QUALIFY row_number() OVER (PARTITION BY workspace_id, job_id ORDER BY change_time DESC) = 1
+),
+billed_as AS (
+  SELECT u.workspace_id, u.usage_metadata.job_id AS job_id,
+    max_by(u.identity_metadata.run_as, u.usage_end_time) AS run_as
+  FROM system.billing.usage AS u
+  JOIN failing AS f ON f.workspace_id = u.workspace_id AND f.job_id = u.usage_metadata.job_id
+  WHERE u.usage_date >= date_sub(to_date(:now), 30)
+    AND u.usage_date <= to_date(:now)
+    AND u.usage_end_time <= :now
+    AND u.identity_metadata.run_as IS NOT NULL
+  GROUP BY u.workspace_id, u.usage_metadata.job_id
 )
 SELECT
-  f.workspace_id,
-  f.job_id,
+  l.workspace_id,
+  l.job_id,
   j.name,
   s.streak,
   s.failures_in_window,
   s.runs_in_window,
-  f.run_id AS last_run_id,
-  f.end_time AS last_failure_time,
-  f.result_state,
-  f.termination_code,
-  coalesce(j.tags['owner'], j.run_as_user_name, j.creator_user_name) AS owner,
-  w.workspace_name,
-  w.workspace_url
-FROM failing AS f
-JOIN streaks AS s ON s.workspace_id = f.workspace_id AND s.job_id = f.job_id
-LEFT JOIN jobs AS j ON j.workspace_id = f.workspace_id AND j.job_id = f.job_id
-LEFT JOIN system.access.workspaces_latest AS w ON w.workspace_id = f.workspace_id
+  l.run_id AS last_run_id,
+  l.end_time AS last_failure_time,
+  l.result_state,
+  l.termination_code,
+  coalesce(j.tags['owner'], j.run_as_user_name, j.creator_user_name, b.run_as) AS owner
+FROM latest AS l
+JOIN streaks AS s ON s.workspace_id = l.workspace_id AND s.job_id = l.job_id
+LEFT JOIN jobs AS j ON j.workspace_id = l.workspace_id AND j.job_id = l.job_id
+LEFT JOIN billed_as AS b ON b.workspace_id = l.workspace_id AND b.job_id = l.job_id
 WHERE j.delete_time IS NULL OR j.delete_time > :now
-ORDER BY s.streak DESC, s.failures_in_window DESC, f.end_time DESC, f.workspace_id, f.job_id
+ORDER BY s.streak DESC, s.failures_in_window DESC, l.end_time DESC, l.workspace_id, l.job_id

@@ -2,6 +2,8 @@
 -- Usage rows with this job's id (job compute and serverless jobs; jobs on all-purpose
 -- clusters carry no job_id in billing and are not counted here), priced with the list price
 -- valid for the usage window, summing every record type so retractions net out.
+-- Prices: the USD list price of the same cloud, SKU and usage unit, valid for the usage window
+-- (fewer join keys would count a usage row once per currency or unit that list_prices holds).
 -- Params:
 --   :workspace_id STRING
 --   :job_id STRING
@@ -9,7 +11,7 @@
 -- Columns:
 --   cost_7d DECIMAL  usage that started in the last 7 days
 --   cost_30d DECIMAL
---   dbus_30d DECIMAL
+--   dbus_30d DECIMAL  DBUs only (usage_unit DBU; e.g. serverless networking is not)
 --   runs_billed_30d INT  distinct job_run_ids in billing
 --   currency_code STRING
 --   last_usage_end_time TIMESTAMP  how far billing has caught up for this job
@@ -18,15 +20,20 @@ WITH priced AS (
     u.usage_start_time,
     u.usage_end_time,
     u.usage_quantity,
+    u.usage_unit,
     u.usage_metadata.job_run_id AS job_run_id,
-    -- Narrow the scales first: DECIMAL(38,18) x DECIMAL(38,18) overflows in DuckDB, and
-    -- Databricks rounds the product to 6 decimals anyway.
-    CAST(u.usage_quantity AS DECIMAL(38, 10)) * CAST(p.pricing.effective_list.default AS DECIMAL(38, 8)) AS cost,
+    -- Exact on both engines: DECIMAL(20,10) x DECIMAL(12,8) is DECIMAL(33,18) on Databricks
+    -- (wider inputs push the product past 38 digits, and Spark then rounds it to 6 decimals) and
+    -- DECIMAL(32,18) in DuckDB. Ten integer digits of usage and four of unit price are plenty;
+    -- under ANSI mode a bigger value is an error, never a wrong sum.
+    CAST(u.usage_quantity AS DECIMAL(20, 10)) * CAST(p.pricing.effective_list.default AS DECIMAL(12, 8)) AS cost,
     p.currency_code
   FROM system.billing.usage AS u
   JOIN system.billing.list_prices AS p
     ON u.cloud = p.cloud
     AND u.sku_name = p.sku_name
+    AND u.usage_unit = p.usage_unit
+    AND p.currency_code = 'USD'
     AND u.usage_start_time >= p.price_start_time
     AND (u.usage_end_time <= p.price_end_time OR p.price_end_time IS NULL)
   WHERE u.workspace_id = :workspace_id
@@ -38,7 +45,7 @@ WITH priced AS (
 SELECT
   coalesce(sum(cost) FILTER (WHERE usage_start_time >= :now - INTERVAL 7 DAYS), 0) AS cost_7d,
   coalesce(sum(cost), 0) AS cost_30d,
-  coalesce(sum(usage_quantity), 0) AS dbus_30d,
+  coalesce(sum(usage_quantity) FILTER (WHERE usage_unit = 'DBU'), 0) AS dbus_30d,
   count(DISTINCT job_run_id) AS runs_billed_30d,
   coalesce(min(currency_code), 'USD') AS currency_code,
   max(usage_end_time) AS last_usage_end_time

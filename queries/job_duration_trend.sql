@@ -1,6 +1,9 @@
 -- job_duration_trend: One job's daily duration series over the last :days UTC days.
 -- One row per UTC day (of the run's end) that has finished runs; days without runs are
 -- absent (the caller fills gaps). Durations are sums of slice lengths.
+-- Only JOB_RUN rows count (NULL run_type read as JOB_RUN): SUBMIT_RUN rows are one-off
+-- runs/submit calls with no saved job, WORKFLOW_RUN rows notebook-workflow children of a
+-- run already counted.
 -- Params:
 --   :workspace_id STRING
 --   :job_id STRING
@@ -23,6 +26,7 @@ WITH runs AS (
     AND job_id = :job_id
     AND period_end_time <= :now
     AND period_end_time >= timestampadd(DAY, -(:days + 1), :now)
+    AND (run_type = 'JOB_RUN' OR run_type IS NULL)
   GROUP BY run_id
 )
 SELECT

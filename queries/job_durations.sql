@@ -2,6 +2,9 @@
 -- 30 days before :now (a run's length is the sum of its hourly slices), one row per job.
 -- The real-time `/jobs running` compares live runs from the Jobs API with these; one query
 -- for every job, cached, instead of one per run.
+-- Only JOB_RUN rows count (NULL run_type read as JOB_RUN): SUBMIT_RUN rows are one-off
+-- runs/submit calls with no saved job, WORKFLOW_RUN rows notebook-workflow children of a
+-- run already counted.
 -- Params:
 --   :now TIMESTAMP  the injected clock (UTC)
 -- Columns:
@@ -14,6 +17,7 @@ WITH recent AS (
   SELECT workspace_id, job_id, run_id, period_start_time, period_end_time, result_state
   FROM system.lakeflow.job_run_timeline
   WHERE period_end_time <= :now AND period_end_time > :now - INTERVAL 30 DAYS
+    AND (run_type = 'JOB_RUN' OR run_type IS NULL)
 ),
 runs AS (
   SELECT workspace_id, job_id, run_id,

@@ -1,7 +1,8 @@
 -- job_lookup: Find jobs by id, exact name (case-insensitive) or fuzzy name, best match first.
 -- Matches the latest SCD2 row of each job. match_kind ranks id > exact > substring > fuzzy;
 -- fuzzy means a Levenshtein distance of at most max(2, len/4) from the whole name. Deleted
--- jobs only when :include_deleted. At most 25 rows.
+-- jobs only when :include_deleted. At most 25 rows. Workspace names come from the optional
+-- workspaces lookup (bot/warehouse/queries.py).
 -- Params:
 --   :needle STRING  what the user typed (a job id or a name)
 --   :include_deleted BOOLEAN  also match deleted jobs
@@ -13,7 +14,6 @@
 --   score DOUBLE  0..1, higher is better (1 for id and exact)
 --   deleted BOOLEAN
 --   owner STRING
---   workspace_name STRING
 WITH jobs AS (
   SELECT workspace_id, job_id, name, tags, run_as_user_name, creator_user_name, delete_time
   FROM system.lakeflow.jobs
@@ -51,10 +51,8 @@ SELECT
     ELSE 0.5 * (1.0 - m.distance / greatest(length(m.lname), length(m.needle), 1))
   END AS score,
   m.delete_time IS NOT NULL AS deleted,
-  coalesce(m.tags['owner'], m.run_as_user_name, m.creator_user_name) AS owner,
-  w.workspace_name
+  coalesce(m.tags['owner'], m.run_as_user_name, m.creator_user_name) AS owner
 FROM matched AS m
-LEFT JOIN system.access.workspaces_latest AS w ON w.workspace_id = m.workspace_id
 WHERE m.match_kind IS NOT NULL
 ORDER BY
   CASE m.match_kind WHEN 'id' THEN 0 WHEN 'exact' THEN 1 WHEN 'substring' THEN 2 ELSE 3 END,

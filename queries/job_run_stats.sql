@@ -1,7 +1,12 @@
 -- job_run_stats: One job's success rate over 7 and 30 days and its duration percentiles.
 -- Counts finished runs (final state known) that ended in the window. Durations are sums of
 -- slice lengths of SUCCEEDED runs in the last 30 days (failed runs often stop early and
--- would drag the percentiles down). percentile() interpolates.
+-- would drag the percentiles down). percentile() interpolates. Success rates are over decisive
+-- runs (SUCCEEDED or failed): a CANCELLED, SKIPPED or BLOCKED run is counted in runs_* but
+-- is neither a success nor a failure, and stays out of the rate's denominator.
+-- Only JOB_RUN rows count (NULL run_type read as JOB_RUN): SUBMIT_RUN rows are one-off
+-- runs/submit calls with no saved job, WORKFLOW_RUN rows notebook-workflow children of a
+-- run already counted.
 -- Params:
 --   :workspace_id STRING
 --   :job_id STRING
@@ -10,7 +15,7 @@
 --   runs_7d INT  finished runs that ended in the last 7 days
 --   successes_7d INT
 --   failures_7d INT  ERROR, FAILED or TIMED_OUT
---   success_rate_7d DOUBLE  successes / finished runs, 0..1; NULL without runs
+--   success_rate_7d DOUBLE  successes / (successes + failures), 0..1; NULL without either
 --   runs_30d INT
 --   successes_30d INT
 --   failures_30d INT
@@ -30,6 +35,7 @@ WITH runs AS (
     AND job_id = :job_id
     AND period_end_time <= :now
     AND period_end_time > :now - INTERVAL 32 DAYS
+    AND (run_type = 'JOB_RUN' OR run_type IS NULL)
   GROUP BY run_id
 ),
 finished AS (
@@ -45,11 +51,11 @@ SELECT
   count_if(in_7d) AS runs_7d,
   count_if(in_7d AND ok) AS successes_7d,
   count_if(in_7d AND failed) AS failures_7d,
-  try_divide(count_if(in_7d AND ok), count_if(in_7d)) AS success_rate_7d,
+  try_divide(count_if(in_7d AND ok), count_if(in_7d AND (ok OR failed))) AS success_rate_7d,
   count(*) AS runs_30d,
   count_if(ok) AS successes_30d,
   count_if(failed) AS failures_30d,
-  try_divide(count_if(ok), count(*)) AS success_rate_30d,
+  try_divide(count_if(ok), count_if(ok OR failed)) AS success_rate_30d,
   percentile(duration_seconds, 0.5) FILTER (WHERE ok) AS p50_seconds,
   percentile(duration_seconds, 0.9) FILTER (WHERE ok) AS p90_seconds,
   avg(duration_seconds) FILTER (WHERE ok) AS avg_seconds,

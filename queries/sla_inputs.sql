@@ -2,6 +2,9 @@
 -- Covers the last :days UTC days up to :now (today included). A run counts for the day it
 -- ended (first_success_end_time) and for the day it started (latest_start_time); a run
 -- spanning midnight therefore lands on two days. Deleted jobs are left out.
+-- Only JOB_RUN rows count (NULL run_type read as JOB_RUN): SUBMIT_RUN rows are one-off
+-- runs/submit calls with no saved job, WORKFLOW_RUN rows notebook-workflow children of a
+-- run already counted.
 -- Params:
 --   :now TIMESTAMP  the injected clock (UTC)
 --   :days INT  how many UTC days, today included
@@ -26,6 +29,7 @@ WITH runs AS (
   FROM system.lakeflow.job_run_timeline
   WHERE period_end_time <= :now
     AND period_end_time >= timestampadd(DAY, -(:days + 2), :now)
+    AND (run_type = 'JOB_RUN' OR run_type IS NULL)
   GROUP BY workspace_id, job_id, run_id
 ),
 ended AS (

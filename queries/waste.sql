@@ -5,9 +5,12 @@
 --     hours that started before the previous attempt's terminal row (the attempts redone).
 --   all_purpose_job: jobs whose tasks ran on all-purpose clusters (cluster_source UI/API).
 --     Billing has no job ids for them, so each cluster's cost in the window is apportioned:
---     cost x least(1, the job's task-run seconds on it / the cluster's billed seconds).
+--     cost x least(1, the job's task-run seconds on it / the cluster's billed seconds), rounded
+--     to 6 decimals.
 --   idle_cluster: clusters whose nodes averaged under 10% CPU (user + system) in
 --     node_timeline, with the cluster's whole cost in the window.
+-- Prices: the USD list price of the same cloud, SKU and usage unit, valid for the usage window
+-- (fewer join keys would count a usage row once per currency or unit that list_prices holds).
 -- Params:
 --   :since TIMESTAMP  window start (UTC)
 --   :until TIMESTAMP  window end, exclusive
@@ -29,13 +32,17 @@ WITH priced AS (
     u.usage_metadata.cluster_id AS cluster_id,
     u.usage_start_time,
     u.usage_end_time,
-    -- Narrow the scales first: DECIMAL(38,18) x DECIMAL(38,18) overflows in DuckDB, and
-    -- Databricks rounds the product to 6 decimals anyway.
-    CAST(u.usage_quantity AS DECIMAL(38, 10)) * CAST(p.pricing.effective_list.default AS DECIMAL(38, 8)) AS cost
+    -- Exact on both engines: DECIMAL(20,10) x DECIMAL(12,8) is DECIMAL(33,18) on Databricks
+    -- (wider inputs push the product past 38 digits, and Spark then rounds it to 6 decimals) and
+    -- DECIMAL(32,18) in DuckDB. Ten integer digits of usage and four of unit price are plenty;
+    -- under ANSI mode a bigger value is an error, never a wrong sum.
+    CAST(u.usage_quantity AS DECIMAL(20, 10)) * CAST(p.pricing.effective_list.default AS DECIMAL(12, 8)) AS cost
   FROM system.billing.usage AS u
   JOIN system.billing.list_prices AS p
     ON u.cloud = p.cloud
     AND u.sku_name = p.sku_name
+    AND u.usage_unit = p.usage_unit
+    AND p.currency_code = 'USD'
     AND u.usage_start_time >= p.price_start_time
     AND (u.usage_end_time <= p.price_end_time OR p.price_end_time IS NULL)
   WHERE u.usage_date >= to_date(:since)
@@ -133,7 +140,13 @@ task_use AS (
 all_purpose_part AS (
   SELECT
     'all_purpose_job' AS kind, t.workspace_id, t.job_id, t.cluster_id,
-    coalesce(cc.cost, 0) * least(1.0, try_divide(t.task_seconds, cb.billed_seconds)) AS cost,
+    -- An apportioned estimate, rounded to 6 decimals and made a DECIMAL again: the share is a
+    -- DOUBLE ratio, and a DOUBLE cost would turn the whole cost column (a UNION) into DOUBLE.
+    CAST(
+      round(CAST(coalesce(cc.cost, 0) AS DOUBLE)
+        * least(1.0, try_divide(t.task_seconds, cb.billed_seconds)), 6)
+      AS DECIMAL(38, 6)
+    ) AS cost,
     CAST(NULL AS BIGINT) AS runs,
     t.task_seconds / 3600.0 AS hours,
     CAST(NULL AS DOUBLE) AS avg_cpu_percent

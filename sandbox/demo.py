@@ -152,6 +152,12 @@ def demo_command(*, port: int, db: str | None, config: str | None, seed: int) ->
         assert bot.request_url is not None
         sandbox.app_request_url = bot.request_url
         print(f"Bot: listening on {sandbox.app_request_url}")
+        # A newcomer should not have to wait for 09:00 (or Monday) to see the reports.
+        if bot.digests is not None:
+            bot.digests.send_now(reason="demo")
+        if bot.weekly is not None:
+            bot.weekly.send_now(reason="demo")
+        print("Reports: today's digest and the weekly cost report were sent now (demo)")
         print(
             f"Open {base_url}/ in a browser and type /jobs help; a failure alert arrives by "
             "itself within a minute or two (Ctrl-C to stop)",

@@ -13,10 +13,10 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.cli import ask, audit, check_config, demo, query, run, tables
+from bot.cli import ask, audit, check_config, demo, doctor, query, replay, run, tables
 from bot.errors import UserError
 
-_FAMILIES = (demo, run, ask, check_config, tables, query, audit)
+_FAMILIES = (demo, run, ask, check_config, tables, query, audit, doctor, replay)
 
 
 def _parser() -> argparse.ArgumentParser:

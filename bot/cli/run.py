@@ -1,12 +1,25 @@
 """`jobs-bot run`: the production entry point. Socket Mode by default (no public URL needed),
-HTTP mode with `--http PORT`. Secrets come only from the environment."""
+HTTP mode with `--http PORT`. Secrets come only from the environment.
+
+SIGTERM (what Kubernetes, systemd and `docker stop` send) stops the bot the way Ctrl-C does:
+no new requests, the answers already acknowledged are finished and delivered (within a bound),
+then the state store and the warehouse are closed. Python's default for SIGTERM is to die at
+once, which dropped every answer in flight. A second signal ends the wait.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 
 from bot.cli.check_config import DEFAULT_CONFIG
 from bot.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,8 +48,31 @@ def run(args: argparse.Namespace) -> int:
         store=True,
         watch=True,
     )
-    try:
-        bot.serve_forever()
-    finally:
-        bot.stop()
+    with _sigterm_as_interrupt():
+        try:
+            bot.serve_forever()
+        except Terminated:
+            pass  # asked to stop (SIGTERM): a clean exit, status 0, once stopped below
+        finally:
+            log.info("jobs-bot stopping: finishing the answers in flight")
+            bot.stop()
+            log.info("jobs-bot stopped")
     return 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be so the same clean-up runs."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM raises Terminated (a KeyboardInterrupt) in the main thread."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

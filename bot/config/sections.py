@@ -48,8 +48,19 @@ class Section(BaseModel):
 # --- warehouse -----------------------------------------------------------------------------
 
 
+def _memory_size(value: str) -> str:
+    # The same spelling DuckDB's `SET memory_limit` takes (bot.warehouse.duckdb_backend).
+    if not re.match(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", value, re.IGNORECASE):
+        raise ValueError(f"{parsing._show(value)} is not a memory size like 1GB or 512MiB")
+    return value
+
+
 class EmbeddedWarehouseConfig(Section):
     path: str = "jobs-bot.duckdb"  # ":memory:" keeps it in memory
+    # DuckDB's defaults (80% of memory, a thread per core) would let one query take the
+    # machine from the Slack listeners; these bound it.
+    memory_limit: Annotated[str, AfterValidator(_memory_size)] = "1GB"
+    threads: int = Field(default=2, ge=1, le=64)
 
 
 _HTTP_PATH = re.compile(
@@ -300,6 +311,12 @@ class Schedules(Section):
     system_tables_poll_seconds: int = Field(300, ge=60)
     sla_check_seconds: int = Field(60, ge=10)
     cost_scan: Cron = "30 * * * *"
+    # A scheduled job with no run this long after its schedule's time is a missed run.
+    missed_run_grace: Duration = timedelta(minutes=15)
+    # Workspaces read through system tables only: a run shows once its first hourly slice is
+    # written (end of the clock hour, or its end) plus the table's own write lag, which
+    # Databricks does not document (about an hour is reported); wait this long for it.
+    missed_run_table_lag: Duration = timedelta(hours=1)
 
 
 def _currency(value: str) -> str:
@@ -314,6 +331,9 @@ class Cost(Section):
     min_daily_amount: float = Field(50, ge=0)
     baseline_days: int = Field(14, ge=3, le=90)
     digest_top_n: int = Field(10, ge=1, le=50)
+    # The tag (billing custom tag and job tag) that names a job's team: the weekly report
+    # groups cost by it and charts it.
+    team_tag: str = Field("team", min_length=1)
     idle_cpu_percent: float = Field(5, ge=0, le=100)
 
 
@@ -321,6 +341,15 @@ class Monitoring(Section):
     degraded_after_failures: int = Field(3, ge=1)
     rollup_after_alerts: int = Field(5, ge=2)  # per channel within the window: one summary
     rollup_window_seconds: int = Field(300, ge=10)
+    # /healthz, /readyz and /metrics (bot/health.py). Off by default: a laptop run, the demo
+    # and the test suite start several bots on one host, and a fixed port would collide; an
+    # open port is also something an operator should choose. Containers and Databricks Apps
+    # turn it on (a Databricks App must listen on DATABRICKS_APP_PORT, 8000 today).
+    health_port: int | None = Field(None, ge=1, le=65535)
+    # 0.0.0.0 so a container's probes and a Prometheus scraper outside the process reach it.
+    health_host: str = Field("0.0.0.0", min_length=1)
+    # /readyz fails when a workspace's last good poll is older than this many poll intervals.
+    ready_after_missed_polls: int = Field(3, ge=1)
 
 
 # --- permissions, owners, state ------------------------------------------------------------

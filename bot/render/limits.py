@@ -76,52 +76,80 @@ def item_key(block: dict[str, Any]) -> str | None:
     return block_id.split(".", 1)[0]
 
 
+MORE_ID = "more"
+_MORE_RE = re.compile(r"…and (\d+) more")
+
+
 def more_block(count: int) -> dict[str, Any]:
     return {
         "type": "context",
-        "block_id": "more",
+        "block_id": MORE_ID,
         "elements": [{"type": "mrkdwn", "text": f"…and {count} more"}],
     }
 
 
+def _hidden_by(block: dict[str, Any]) -> int | None:
+    """How many items an earlier cut's "…and N more" block stands for (None: not one)."""
+    if block.get("block_id") != MORE_ID:
+        return None
+    for element in block.get("elements") or []:
+        found = (
+            _MORE_RE.search(str(element.get("text") or "")) if isinstance(element, dict) else None
+        )
+        if found:
+            return int(found.group(1))
+    return 0
+
+
 def cut_items(blocks: list[dict[str, Any]], limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
-    """Drop list items from the end until the blocks plus a "…and N more" line fit `limit`."""
+    """Drop list items from the end until the blocks plus a "…and N more" line fit `limit`.
+
+    A message is often cut twice: once when rendered (to 50 blocks) and again when a button
+    row is added under it. The second cut folds into the first's "…and N more" line instead
+    of adding another: two blocks with the same block_id make Slack refuse the whole message
+    (`invalid_blocks`), so the answer would not arrive at all.
+    """
     if len(blocks) <= limit:
         return blocks
-    keys: list[str] = []
+    earlier = 0
+    rest: list[dict[str, Any]] = []
     for block in blocks:
-        key = item_key(block)
-        if key is not None and key not in keys:
-            keys.append(key)
-    budget = limit - 1  # room for the "…and N more" context block
+        hidden = _hidden_by(block)
+        if hidden is None:
+            rest.append(block)
+        else:
+            earlier += hidden
+    # Block counts per item, computed once: a 1,000-item list is cut in linear time.
+    keys = [item_key(b) for b in rest]
+    sizes: dict[str, int] = {}
+    for key in keys:
+        if key is not None:
+            sizes[key] = sizes.get(key, 0) + 1
+    order = list(sizes)  # first-seen order; the tail goes first
+    budget = limit - 1  # room for the one "…and N more" context block
+    size = len(rest)
     dropped: set[str] = set()
-    size = len(blocks)
-    while size > budget and len(dropped) < len(keys):
-        key = keys[len(keys) - 1 - len(dropped)]
+    while size > budget and len(dropped) < len(order):
+        key = order[len(order) - 1 - len(dropped)]
         dropped.add(key)
-        size -= sum(1 for b in blocks if item_key(b) == key)
+        size -= sizes[key]
+    kept_at = [i for i, key in enumerate(keys) if key not in dropped]
     if size > budget:
         # Not enough droppable items: a template with too many fixed blocks. Still send
         # something Slack accepts rather than nothing.
         log.warning("message has %d fixed blocks; cutting to %d", size, budget)
-        kept = [b for b in blocks if item_key(b) not in dropped][:budget]
-        hidden = len(blocks) - len(kept)
-        return [*kept, more_block(hidden)]
-    out: list[dict[str, Any]] = []
-    inserted = False
-    last_kept_item = max(
-        (i for i, b in enumerate(blocks) if item_key(b) not in (None, *dropped)), default=None
-    )
-    first_dropped = min(i for i, b in enumerate(blocks) if item_key(b) in dropped)
-    anchor = last_kept_item if last_kept_item is not None else first_dropped - 1
-    for i, block in enumerate(blocks):
-        if item_key(block) not in dropped:
-            out.append(block)
-        if i == anchor and not inserted:
-            out.append(more_block(len(dropped)))
-            inserted = True
-    if not inserted:
-        out.insert(0, more_block(len(dropped)))
+        cut = len(kept_at) - budget
+        return [*(rest[i] for i in kept_at[:budget]), more_block(earlier + len(dropped) + cut)]
+    items_kept = [i for i in kept_at if keys[i] is not None]
+    if items_kept:
+        anchor = items_kept[-1]
+    else:
+        anchor = min(i for i, key in enumerate(keys) if key in dropped) - 1
+    out: list[dict[str, Any]] = [] if anchor >= 0 else [more_block(earlier + len(dropped))]
+    for i in kept_at:
+        out.append(rest[i])
+        if i == anchor:
+            out.append(more_block(earlier + len(dropped)))
     return out
 
 

@@ -79,6 +79,12 @@ class EndedRunsPort(Protocol):
     def __call__(self, *, now: datetime, since: datetime, until: datetime) -> list[EndedRun]: ...
 
 
+class RouterPort(Protocol):
+    """bot.service.rollup.Rollup by shape: True when it took the first post (a roll-up)."""
+
+    def route(self, channel: str, incident: Incident, message: dict[str, Any]) -> bool: ...
+
+
 class DirectoryPort(Protocol):
     def user_id_for_email(self, email: str) -> str | None: ...
 
@@ -118,8 +124,11 @@ class FailureAlerts:
         on_enqueue: Callable[[], None] | None = None,
         ended_runs: EndedRunsPort | None = None,
         run_cost: Callable[[str, str], RunCost] | None = None,
+        router: RouterPort | None = None,
     ) -> None:
         self.config = config
+        # The roll-up (bot.service.rollup.Rollup): decides whether a first post goes alone.
+        self.router = router
         self.clock = clock
         self.renderer = renderer
         self.store = store
@@ -132,6 +141,9 @@ class FailureAlerts:
         self._feeds: dict[str, RunFeed] = {}
         self._jobs: dict[tuple[str, str], tuple[datetime, JobInfo | None]] = {}
         self._lock = threading.Lock()
+        # Other incident kinds draw their own messages (SLA, missed run, cost anomaly): a
+        # button click re-renders any incident through `render`, which asks them.
+        self.renderers: dict[str, Callable[[Incident], dict[str, Any]]] = {}
 
     def watch(self, workspace_id: str, run_id: str) -> None:
         """Follow a run the bot just repaired: a repair can start and end between two polls,
@@ -332,6 +344,9 @@ class FailureAlerts:
 
     def render(self, incident: Incident) -> dict[str, Any]:
         """The incident's message as it stands now (post or update)."""
+        other = self.renderers.get(str(incident.kind))
+        if other is not None:
+            return other(incident)
         mute = self.store.mutes.active_mute(JobKey(incident.workspace_id, incident.job_id))
         view = failure_alert(
             incident, now=self.clock.now(), currency=self.config.cost.currency, mute=mute
@@ -340,11 +355,14 @@ class FailureAlerts:
 
     def _enqueue_alert(self, incident: Incident, channel: str, run_id: str, *, first: bool) -> None:
         if first:
+            message = self.render(incident)
+            if self.router is not None and self.router.route(channel, incident, message):
+                return  # in the channel's roll-up: its thread carries this alert
             self.store.outbox.enqueue(
                 dedupe_key=f"incident:{incident.id}:post",
                 channel=channel,
                 kind=OutboxKind.POST,
-                payload=self.render(incident),
+                payload=message,
                 incident_id=incident.id,
             )
             self._poke()

@@ -12,6 +12,7 @@ version, so a retried click or a second replica never posts it twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -76,6 +77,8 @@ class Interactions:
         self.clock = clock
         self.store = store
         self.alerts = alerts
+        # The cost scan's re-render of an anomaly once its feedback is stored (set by wiring).
+        self.on_feedback: Callable[[int], object] | None = None
         self.replies = Replies(renderer)
         access: AccessPort | None = jobs_api
         self.gate = Gatekeeper(directory, access)
@@ -228,6 +231,8 @@ class Interactions:
             raise Refused("This button's data is damaged, so nothing was recorded.")
         who = self.gate.person(click.user_id)
         self.store.feedback.give(scope, subject, value.day, verdict, who.user_id)
+        if self.on_feedback is not None and value.alert_id and value.alert_id.isdigit():
+            self.on_feedback(int(value.alert_id))  # the message now shows the verdict
         ws, _, job = subject.partition("/") if scope == "job" else ("", "", "")
         self.store.audit.record(
             "feedback",

@@ -2,13 +2,15 @@
 
 Every listener acks first (DESIGN.md rule 6) and does the slow work afterwards, answering
 through the response_url: Slack shows the user an error if the ack takes more than 3 s, and
-a cold warehouse easily takes longer than that.
+a cold warehouse easily takes longer than that. The work goes to a bounded queue with its own
+threads (bot/slack/workqueue.py), never onto Bolt's 5 listener threads, so no ack waits for
+someone else's answer; a full queue, a person with two questions in flight, or a command over
+500 characters is answered at once instead.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,16 +21,33 @@ from slack_sdk import WebClient
 
 from bot import actions
 from bot.errors import UserError
+from bot.grammar import clean_slack_text, strip_controls
 from bot.render import Renderer
 from bot.render.limits import cut_items
 from bot.service.clicks import Click, Reply
 from bot.slack import errors
+from bot.slack.response_url import WorkingNotice, deliver
+from bot.slack.workqueue import Refused, WorkQueue
 
 log = logging.getLogger(__name__)
 
 # After this long without an answer, the user is told the question is being worked on, so a
 # slow warehouse does not look like a dead bot.
 WORKING_AFTER_SECONDS = 1.5
+# The longest command text read. Real questions are a job name and a window; a 10 kB "name"
+# cost seconds of fuzzy matching per question. Also what keeps the Share button's value (the
+# command, JSON-escaped: at most twice as long) far under Slack's 2,000 characters.
+MAX_COMMAND_CHARS = 500
+# How much of what a user typed goes into one log line.
+MAX_LOGGED_CHARS = 200
+
+_REFUSALS = {
+    Refused.BUSY: ":hourglass: I'm busy answering a lot of questions right now. "
+    "Try again in a minute.",
+    Refused.USER_BUSY: ":hourglass: I'm still working on your previous questions. "
+    "Ask again when they are answered.",
+    Refused.CLOSED: ":wave: I'm restarting. Try again in a minute.",
+}
 
 
 class AnswerLike(Protocol):
@@ -79,6 +98,7 @@ class AppDeps:
     working_after: float = WORKING_AFTER_SECONDS
     renderer: Renderer = field(default_factory=Renderer)
     buttons: ButtonHandler | None = None
+    work: WorkQueue = field(default_factory=WorkQueue)
 
 
 def build_app(
@@ -90,8 +110,10 @@ def build_app(
     working_after: float = WORKING_AFTER_SECONDS,
     renderer: Renderer | None = None,
     buttons: ButtonHandler | None = None,
+    work: WorkQueue | None = None,
 ) -> App:
-    """A Bolt app on `client`. `signing_secret=None` is for Socket Mode, which is not signed."""
+    """A Bolt app on `client`. `signing_secret=None` is for Socket Mode, which is not signed.
+    `work` runs what listeners do after their ack; whoever stops the app drains it."""
     app = App(
         client=client,
         signing_secret=signing_secret or "",
@@ -106,6 +128,7 @@ def build_app(
         working_after=working_after,
         renderer=renderer or Renderer(),
         buttons=buttons,
+        work=work or WorkQueue(),
     )
     register(app, deps)
     return app
@@ -115,16 +138,18 @@ def register(app: App, deps: AppDeps) -> None:
     """Every listener of the app, in one place."""
     app.command(deps.command)(_on_command(deps))
     r = deps.renderer
-    app.action(actions.JOBS_SHARE)(_acked(_share_work(deps), r))
-    app.action(actions.JOBS_PICK_JOB)(_acked(_pick_job_work(deps), r))
+    w = deps.work
+    # Share and "show status" ask the warehouse again, so they count as the person's questions.
+    app.action(actions.JOBS_SHARE)(_acked(_share_work(deps), r, w, per_user=True))
+    app.action(actions.JOBS_PICK_JOB)(_acked(_pick_job_work(deps), r, w, per_user=True))
     # Alert buttons: the use case decides; Slack only carries the click and the ephemeral.
-    app.action(actions.JOBS_ACK)(_acked(_button(deps, "acknowledge"), r))
-    app.action(actions.JOBS_UNACK)(_acked(_button(deps, "unacknowledge"), r))
-    app.action(actions.JOBS_SNOOZE)(_acked(_button(deps, "snooze"), r))
-    app.action(actions.JOBS_RERUN)(_acked(_button(deps, "rerun"), r))
-    app.action(actions.JOBS_FEEDBACK_EXPECTED)(_acked(_button(deps, "feedback"), r))
-    app.action(actions.JOBS_FEEDBACK_NOT_ANOMALY)(_acked(_button(deps, "feedback"), r))
-    app.action(actions.JOBS_UNMUTE)(_acked(_button(deps, "unmute_click"), r))
+    app.action(actions.JOBS_ACK)(_acked(_button(deps, "acknowledge"), r, w))
+    app.action(actions.JOBS_UNACK)(_acked(_button(deps, "unacknowledge"), r, w))
+    app.action(actions.JOBS_SNOOZE)(_acked(_button(deps, "snooze"), r, w))
+    app.action(actions.JOBS_RERUN)(_acked(_button(deps, "rerun"), r, w))
+    app.action(actions.JOBS_FEEDBACK_EXPECTED)(_acked(_button(deps, "feedback"), r, w))
+    app.action(actions.JOBS_FEEDBACK_NOT_ANOMALY)(_acked(_button(deps, "feedback"), r, w))
+    app.action(actions.JOBS_UNMUTE)(_acked(_button(deps, "unmute_click"), r, w))
     app.action(actions.JOBS_OPEN_RUN)(_ack_only)
     app.action(actions.JOBS_OPEN_JOB)(_ack_only)
     app.error(_on_error(r))
@@ -137,61 +162,67 @@ def _on_command(deps: AppDeps) -> Callable[..., None]:
     def on_command(
         ack: Ack, command: dict[str, Any], respond: Respond, logger: logging.Logger
     ) -> None:
-        ack()
-        text = (command.get("text") or "").strip()
+        raw = (command.get("text") or "").strip()
         user_id = command.get("user_id", "")
         channel_id = command.get("channel_id")
-        logger.info("%s %s from %s in %s", deps.command, text, user_id, channel_id)
-        label = f"{deps.command} {text}".strip()
+        # repr: a newline or an escape sequence in what someone typed must not forge a line
+        # (or colours) in the operator's log. The module's logger, not Bolt's per-listener
+        # one, whose level Bolt fixes when the app is built rather than following the config.
+        log.info(
+            "%s %r%s from %r in %r",
+            deps.command,
+            raw[:MAX_LOGGED_CHARS],
+            f" (+{len(raw) - MAX_LOGGED_CHARS} chars)" if len(raw) > MAX_LOGGED_CHARS else "",
+            user_id,
+            channel_id,
+        )
+        if len(raw) > MAX_COMMAND_CHARS:
+            # Answered in the ack itself: no work, no thread, no warehouse.
+            ack(
+                **_problem(
+                    deps.renderer,
+                    f"That command is {len(raw):,} characters long; I read at most "
+                    f"{MAX_COMMAND_CHARS}. Ask with a shorter job name or its id "
+                    f"(`{deps.command} status 123`).",
+                )
+            )
+            return
+        text = strip_controls(raw)
+        label = f"{deps.command} {clean_slack_text(text)}".strip()
         notice = deps.renderer.render("working.json.j2", label=label)
-        working = _WorkingNotice(respond, notice["text"], deps.working_after)
-        try:
-            answer = deps.service.answer_text(text, user_id=user_id, channel_id=channel_id)
-            message = with_share_button(deps.renderer, answer, text)
-        except Exception as error:  # noqa: BLE001 - the user gets a message, the operator the log
-            message = _problem(deps.renderer, errors.user_text(error, logger))
-        working.finish(message)
+        working = WorkingNotice(respond, notice["text"], deps.working_after)
+
+        def work() -> None:
+            try:
+                answer = deps.service.answer_text(text, user_id=user_id, channel_id=channel_id)
+                message = with_share_button(deps.renderer, answer, text)
+            except Exception as error:  # noqa: BLE001 - the user gets a message, the operator the log
+                message = _problem(deps.renderer, errors.user_text(error, logger))
+            working.finish(message)
+
+        refused = deps.work.submit(user_id or None, work)
+        if refused is not None:
+            log.info("refused a command from %r: %s", user_id, refused.value)
+            ack(**_problem(deps.renderer, _REFUSALS[refused]))
+            return
+        # The notice counts from the ack: a question waiting in the queue is also "working".
+        working.start()
+        ack()
 
     return on_command
-
-
-class _WorkingNotice:
-    """Posts "working on it" if the answer is slow, then puts the answer in its place."""
-
-    def __init__(self, respond: Respond, text: str, after: float) -> None:
-        self._respond = respond
-        self._text = text
-        self._lock = threading.Lock()
-        self._posted = False
-        self._done = False
-        self._timer = threading.Timer(after, self._post)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _post(self) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self._respond(text=self._text, response_type="ephemeral")
-            self._posted = True
-
-    def finish(self, message: dict[str, Any]) -> None:
-        self._timer.cancel()
-        with self._lock:
-            self._done = True
-            self._respond(
-                text=message["text"],
-                blocks=message.get("blocks"),
-                response_type="ephemeral",
-                replace_original=self._posted,
-            )
 
 
 def with_share_button(renderer: Renderer, answer: AnswerLike, command_text: str) -> dict[str, Any]:
     """The answer plus a **Share in channel** button that posts it visibly."""
     # The instant it was answered for, so sharing posts this answer rather than a newer one.
     at = int(answer.asked_at.timestamp()) if answer.asked_at is not None else None
-    value = actions.encode(command=command_text[:1000], at=at)
+    try:
+        value = actions.share_value(command_text, at)
+    except ValueError:
+        # Cannot happen for a command within MAX_COMMAND_CHARS (see actions.share_value); if
+        # it does, the answer still goes out, without the button.
+        log.warning("answer sent without a Share button: its value would not fit")
+        return {"text": answer.text, "blocks": cut_items(list(answer.blocks))}
     share = renderer.render("share_button.json.j2", value=value, ids=actions.TEMPLATE_IDS)["blocks"]
     # Leave room for the button: Slack allows 50 blocks in a message.
     blocks = cut_items(list(answer.blocks), limit=50 - len(share))
@@ -204,8 +235,10 @@ def with_share_button(renderer: Renderer, answer: AnswerLike, command_text: str)
 ClickWork = Callable[[dict[str, Any], dict[str, Any], WebClient, Respond], None]
 
 
-def _acked(work: ClickWork, renderer: Renderer) -> Callable[..., None]:
-    """A click listener that acks, then runs ``work(body, action, client, respond)``.
+def _acked(
+    work: ClickWork, renderer: Renderer, queue: WorkQueue, *, per_user: bool = False
+) -> Callable[..., None]:
+    """A click listener that acks, then queues ``work(body, action, client, respond)``.
 
     Errors are reported here instead of being raised to Bolt: when a listener raises right
     after ack(), Bolt 1.30's thread runner resets the ack it already has and the HTTP request
@@ -221,10 +254,24 @@ def _acked(work: ClickWork, renderer: Renderer) -> Callable[..., None]:
         logger: logging.Logger,
     ) -> None:
         ack()
-        try:
-            work(body, action, client, respond)
-        except Exception as error:  # noqa: BLE001 - every failure is told to the user once
-            _report(renderer, error, body, respond, logger)
+
+        def run() -> None:
+            try:
+                work(body, action, client, respond)
+            except Exception as error:  # noqa: BLE001 - every failure is told to the user once
+                _report(renderer, error, body, respond, logger)
+
+        user = str((body.get("user") or {}).get("id") or "") or None
+        refused = queue.submit(user if per_user else None, run)
+        if refused is not None:
+            # A click's ack cannot carry a message; the response_url can.
+            log.info("refused a click from %r: %s", user, refused.value)
+            deliver(
+                respond,
+                **_problem(renderer, _REFUSALS[refused]),
+                response_type="ephemeral",
+                replace_original=False,
+            )
 
     return listener
 
@@ -240,7 +287,9 @@ def _share_work(deps: AppDeps) -> ClickWork:
         answer = deps.service.answer_text(
             value.command or "", user_id=user_id, channel_id=channel_id, at=at
         )
-        label = f"{deps.command} {value.command}".strip()
+        # What was asked, as it was shown to the asker: never control characters or
+        # bidirectional overrides in a channel message.
+        label = f"{deps.command} {clean_slack_text(value.command)}".strip()
         credit = deps.renderer.render("shared_credit.json.j2", user_id=user_id, label=label)
         blocks = [*cut_items(list(answer.blocks), limit=49), *credit["blocks"]]
         try:
@@ -250,7 +299,7 @@ def _share_work(deps: AppDeps) -> ClickWork:
             raise UserError(
                 "I can't post in this channel. Invite me first: `/invite @jobs-bot`."
             ) from None
-        respond(delete_original=True)
+        deliver(respond, delete_original=True)
 
     return share
 
@@ -281,7 +330,8 @@ def _button(deps: AppDeps, use_case: str) -> ClickWork:
     ) -> None:
         if deps.buttons is None:
             # No state store or watchers in this process (e.g. a bot run without alerts).
-            respond(
+            deliver(
+                respond,
                 text=":construction: Nothing was done: this jobs-bot runs without its state "
                 "store (alerts are off), so what this button changes is not stored yet.",
                 response_type="ephemeral",
@@ -290,7 +340,8 @@ def _button(deps: AppDeps, use_case: str) -> ClickWork:
             return
         reply: Reply | None = getattr(deps.buttons, use_case)(_click_of(body, action))
         if reply is not None:
-            respond(
+            deliver(
+                respond,
                 text=reply.text,
                 blocks=reply.blocks,
                 response_type="ephemeral",
@@ -332,7 +383,8 @@ def _pick_job_work(deps: AppDeps) -> ClickWork:
             text, user_id=body["user"]["id"], channel_id=_channel_of(body)
         )
         message = with_share_button(deps.renderer, answer, text)
-        respond(
+        deliver(
+            respond,
             text=message["text"],
             blocks=message["blocks"],
             response_type="ephemeral",
@@ -373,7 +425,12 @@ def _report(
     text = errors.user_text(error, logger)
     if body.get("response_url") or body.get("response_urls"):
         try:
-            respond(**_problem(renderer, text), response_type="ephemeral", replace_original=False)
+            deliver(
+                respond,
+                **_problem(renderer, text),
+                response_type="ephemeral",
+                replace_original=False,
+            )
         except Exception:
             logger.exception("could not tell the user about the error")
 

@@ -13,6 +13,9 @@ A payload is a JSON object:
   under ``thread_ts`` when there is no incident; ``reply_broadcast`` (bool) also shows it in
   the channel.
 - EPHEMERAL (chat.postEphemeral): ``user`` (required: who sees it), ``thread_ts`` optional.
+- a POST or THREAD_REPLY with ``file`` shares a file instead of posting text (the weekly
+  report's chart): ``file`` = {``filename``, ``title``, ``alt_txt`` (optional),
+  ``content_b64`` (the bytes, base64)}; ``text`` becomes the file message's comment.
 - set only by the notifier, on rows it adds itself: ``plain`` (true: a text-only stand-in for
   a message Slack refused), ``replaces`` (the refused row's id: a stand-in update keeps its
   place in line) and ``rerouted_from`` (the channel a POST could not reach).

@@ -14,6 +14,7 @@ never stalls the others inside a client sleep.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import logging
 import re
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web import SlackResponse
 
 from bot.slack.errors import ChannelNotFound, NotInChannel, RateLimited, SlackError, typed
@@ -176,6 +177,8 @@ class Sender:
         thread_ts = target.ts if message.kind is OutboxKind.THREAD_REPLY else None
         if message.kind is OutboxKind.THREAD_REPLY and thread_ts is None:
             raise SlackError("thread_not_found", "chat.postMessage")
+        if payload.get("file") is not None:
+            return self._upload(message, target.channel, thread_ts, fresh=fresh)
         joined = False
         if not fresh:
             found, joined = self._find_posted(message, target.channel, thread_ts)
@@ -199,6 +202,48 @@ class Sender:
             target.channel, "chat.postMessage", lambda: self._once.chat_postMessage(**args)
         )
         return Sent(str(response["ts"]), joined=joined or joined_now)
+
+    def _upload(
+        self, message: OutboxMessage, channel: str, thread_ts: str | None, *, fresh: bool
+    ) -> Sent:
+        """Share the payload's `file` in the channel (or thread) with Slack's upload flow —
+        files.getUploadURLExternal, a POST of the bytes to the URL it returns, then
+        files.completeUploadExternal with channel_id and thread_ts — which slack_sdk's
+        files_upload_v2 performs. A file share carries no message metadata, so a row claimed
+        again looks in the channel (or thread) for a message holding a file of its name."""
+        spec = message.payload["file"]
+        name = str(spec["filename"])
+        joined = False
+        if not fresh:
+
+            def has_file(found: dict[str, Any]) -> bool:
+                return any(f.get("name") == name for f in found.get("files") or ())
+
+            ts, joined = self._find_posted(message, channel, thread_ts, has_file)
+            if ts is not None:
+                return Sent(ts, recovered=True, joined=joined)
+        args: dict[str, Any] = {
+            "filename": name,
+            "content": base64.b64decode(spec["content_b64"]),
+            "title": str(spec.get("title") or name),
+            "channel": channel,
+        }
+        if spec.get("alt_txt"):
+            args["alt_txt"] = str(spec["alt_txt"])
+        if thread_ts is not None:
+            args["thread_ts"] = thread_ts
+        if message.payload.get("text"):
+            args["initial_comment"] = plain_text(message.payload)
+
+        def upload() -> SlackResponse:
+            try:
+                return self._once.files_upload_v2(**args)
+            except SlackRequestError as e:
+                # Step 2 (the POST of the bytes) failed: nothing was shared yet.
+                raise Retryable(f"file upload: {e}", ambiguous=False) from e
+
+        response, joined_now = self._joining(channel, "files_upload_v2", upload)
+        return Sent(_share_ts(response, channel), joined=joined or joined_now)
 
     def _update(self, channel: str, ts: str, payload: dict[str, Any]) -> Sent:
         args: dict[str, Any] = {"channel": channel, "ts": ts, "text": plain_text(payload)}
@@ -248,24 +293,35 @@ class Sender:
             raise
 
     def _find_posted(
-        self, message: OutboxMessage, channel: str, thread_ts: str | None
+        self,
+        message: OutboxMessage,
+        channel: str,
+        thread_ts: str | None,
+        match: Callable[[dict[str, Any]], bool] | None = None,
     ) -> tuple[str | None, bool]:
         """The ts of this row's message in `channel` (or its thread), if an earlier attempt
-        posted it; and whether the bot had to join the channel to read it."""
+        posted it (by its metadata, or `match`); and whether the bot had to join the channel
+        to read it."""
         oldest = f"{message.created_at.timestamp() - CLOCK_SKEW_SECONDS:.6f}"
         try:
-            return self._search(message, channel, thread_ts, oldest), False
+            return self._search(message, channel, thread_ts, oldest, match), False
         except NotInChannel:
             # Bots read only channels they are in (posting needs no membership with
             # chat:write.public); joining is what posting would do next anyway.
             self._join(channel)
-            return self._search(message, channel, thread_ts, oldest), True
+            return self._search(message, channel, thread_ts, oldest, match), True
         except ChannelNotFound:
             return None, False  # nothing can have been posted where the bot cannot see
 
     def _search(
-        self, message: OutboxMessage, channel: str, thread_ts: str | None, oldest: str
+        self,
+        message: OutboxMessage,
+        channel: str,
+        thread_ts: str | None,
+        oldest: str,
+        match: Callable[[dict[str, Any]], bool] | None = None,
     ) -> str | None:
+        ours = match or (lambda found: is_ours(found, message))
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
             args: dict[str, Any] = {
@@ -278,7 +334,7 @@ class Sender:
                 args["cursor"] = cursor
             page = self._page(args, thread_ts)
             for found in page.get("messages") or []:
-                if is_ours(found, message):
+                if ours(found):
                     return str(found["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
@@ -301,3 +357,15 @@ class Sender:
             "conversations.replies",
             lambda: self._client.conversations_replies(ts=thread_ts, **args),
         )
+
+
+def _share_ts(response: SlackResponse, channel: str) -> str | None:
+    """The ts of the message that shares the uploaded file in `channel`, when Slack says it
+    already (sharing may finish after completeUploadExternal answers; then None)."""
+    for file in response.get("files") or ():
+        shares = (file.get("shares") or {}) if isinstance(file, dict) else {}
+        for scope in ("public", "private"):
+            for share in (shares.get(scope) or {}).get(channel) or ():
+                if share.get("ts"):
+                    return str(share["ts"])
+    return None

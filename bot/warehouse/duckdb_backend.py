@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -12,20 +13,41 @@ from typing import Any
 import duckdb
 
 from bot.errors import UserError
-from bot.warehouse import schema, sql
+from bot.warehouse import schema, sql, transpile
+
+# DuckDB's own defaults are 80% of the machine's memory and one thread per core: in the bot,
+# next to the Slack listeners and the watchers, one heavy query could take the whole container
+# (OOM-killed) or every core (acks late). Beyond the memory limit DuckDB spills to disk or
+# fails that one query, which the user is told about.
+DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_THREADS = 2
+MEMORY_LIMIT_RE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
-def open_db(path: str | None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def open_db(
+    path: str | None,
+    read_only: bool = False,
+    *,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int = DEFAULT_THREADS,
+) -> duckdb.DuckDBPyConnection:
     """The one way jobs-bot opens DuckDB: a warehouse file (created with every system table
-    unless `read_only`), or an in-memory one for ``None``.
+    unless `read_only`), or an in-memory one for ``None``; memory and threads bounded.
 
     The session time zone is UTC because timestamps are stored naive-in-UTC; a local zone
     would shift every ``CAST(... AS TIMESTAMPTZ)`` and ``current_timestamp`` comparison.
     """
+    # SET takes no bound parameters, so the values are checked before they are spelled out.
+    if not MEMORY_LIMIT_RE.match(memory_limit):
+        raise UserError(f"{memory_limit!r} is not a memory size like 1GB or 512MiB")
+    if not isinstance(threads, int) or threads < 1:
+        raise UserError(f"DuckDB threads must be a whole number >= 1, not {threads!r}")
     if path is not None and read_only and not Path(path).exists():
         raise UserError(f"{path}: no such warehouse file (create one with `jobs-bot seed`)")
     con = duckdb.connect(path if path is not None else ":memory:", read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET threads = {threads}")
     if not read_only:
         schema.create_all(con)
     return con
@@ -43,11 +65,17 @@ class DuckDBWarehouse:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, db_path: str | None = None) -> DuckDBWarehouse:
+    def open(
+        cls,
+        db_path: str | None = None,
+        *,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
+        threads: int = DEFAULT_THREADS,
+    ) -> DuckDBWarehouse:
         # Read-only when the file exists: a demo or benchmark may hold it open for writing
         # elsewhere, and the bot never writes to the system tables.
         exists = db_path is not None and Path(db_path).exists()
-        return cls(open_db(db_path, read_only=exists))
+        return cls(open_db(db_path, read_only=exists, memory_limit=memory_limit, threads=threads))
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -68,7 +96,7 @@ class DuckDBWarehouse:
         cur = self.cursor()
         try:
             try:
-                cur.execute(sql.duckdb_sql(query), values)
+                cur.execute(transpile.duckdb_sql(query), values)
             except duckdb.Error as e:
                 raise QueryFailed(f"{name} failed: {str(e).splitlines()[0]}") from e
             names = [d[0] for d in cur.description]

@@ -9,6 +9,7 @@ Each function takes anything with the service's warehouse port (`bot.service.por
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from bot.service.ports import Warehouse
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class RowShapeError(RuntimeError):
@@ -85,16 +87,43 @@ def _one(wh: Warehouse, cls: type[T], name: str, params: Mapping[str, Any]) -> T
     return to_model(cls, rows[0], name)
 
 
+def workspace_names(wh: Warehouse) -> dict[str, tuple[str | None, str | None]]:
+    """workspace_id -> (name, url) from system.access.workspaces_latest, or {} when it cannot
+    be read. The table needs a grant on system.access that a deployment may not have given;
+    the answers that show workspace names must still work without it, so they do not join
+    the table: their names come from here, and a failure only costs the names."""
+    try:
+        rows = wh.run("workspaces", {})
+    except Exception as e:  # noqa: BLE001 (any driver's permission error: answer without names)
+        log.warning("workspace names unavailable (system.access.workspaces_latest): %s", e)
+        return {}
+    return {str(r["workspace_id"]): (r.get("workspace_name"), r.get("workspace_url")) for r in rows}
+
+
+def _named(wh: Warehouse, rows: list[dict[str, Any]], *, url: bool = False) -> list[dict[str, Any]]:
+    """Add workspace_name (and workspace_url) to each row from the optional lookup."""
+    if not rows:
+        return rows
+    names = workspace_names(wh)
+    for row in rows:
+        name, link = names.get(str(row["workspace_id"]), (None, None))
+        row["workspace_name"] = name
+        if url:
+            row["workspace_url"] = link
+    return rows
+
+
 def failing_jobs(wh: Warehouse, *, now: datetime, since: datetime) -> list[models.FailingJob]:
-    return _many(wh, models.FailingJob, "failing_jobs", {"now": now, "since": since})
+    rows = _named(wh, wh.run("failing_jobs", {"now": now, "since": since}), url=True)
+    return [to_model(models.FailingJob, r, "failing_jobs") for r in rows]
 
 
 def job_lookup(
     wh: Warehouse, needle: str, *, include_deleted: bool = False
 ) -> list[models.JobMatch]:
-    return _many(
-        wh, models.JobMatch, "job_lookup", {"needle": needle, "include_deleted": include_deleted}
-    )
+    params = {"needle": needle, "include_deleted": include_deleted}
+    rows = _named(wh, wh.run("job_lookup", params))
+    return [to_model(models.JobMatch, r, "job_lookup") for r in rows]
 
 
 def job_recent_runs(
@@ -122,7 +151,8 @@ def job_cost(wh: Warehouse, job: models.JobKey, *, now: datetime) -> models.JobC
 
 
 def runs_in_progress(wh: Warehouse, *, now: datetime) -> list[models.RunningRun]:
-    return _many(wh, models.RunningRun, "runs_in_progress", {"now": now})
+    rows = _named(wh, wh.run("runs_in_progress", {"now": now}))
+    return [to_model(models.RunningRun, r, "runs_in_progress") for r in rows]
 
 
 def job_durations(wh: Warehouse, *, now: datetime) -> list[models.JobDurations]:
@@ -162,7 +192,13 @@ def cost_by(
         "tag_key": tag_key,
         "limit": limit,
     }
-    return _many(wh, models.CostRow, "cost_by", params)
+    rows = wh.run("cost_by", params)
+    if group is models.CostGroup.WORKSPACE and rows:
+        # The query labels a workspace by its id; the name, when readable, is better.
+        names = workspace_names(wh)
+        for row in rows:
+            row["label"] = names.get(str(row["group_key"]), (None, None))[0] or row["label"]
+    return [to_model(models.CostRow, r, "cost_by") for r in rows]
 
 
 def cost_total(
@@ -204,3 +240,29 @@ def digest_summary(wh: Warehouse, *, day: date) -> models.DigestSummary:
 def previous_window(since: datetime, until: datetime) -> tuple[datetime, datetime]:
     """The window of the same length that ends where this one starts."""
     return since - (until - since), since
+
+
+def job_routing(wh: Warehouse, job: models.JobKey, *, now: datetime) -> models.JobRouting | None:
+    """The job's routing facts as of `now`, or None when the jobs table has no row for it."""
+    params = {"workspace_id": job.workspace_id, "job_id": job.job_id, "now": now}
+    rows = _many(wh, models.JobRouting, "job_routing", params)
+    return rows[0] if rows else None
+
+
+def report_jobs(
+    wh: Warehouse, *, since: datetime, until: datetime, prev_since: datetime
+) -> list[models.ReportJob]:
+    """Per job: runs and cost in [since, until) against [prev_since, since), ranked."""
+    params = {"since": since, "until": until, "prev_since": prev_since}
+    return _many(wh, models.ReportJob, "report_jobs", params)
+
+
+def scheduled_jobs(wh: Warehouse, *, now: datetime, since: datetime) -> list[models.ScheduledJob]:
+    """Scheduled, undeleted jobs with their latest run start since `since`."""
+    return _many(wh, models.ScheduledJob, "scheduled_jobs", {"now": now, "since": since})
+
+
+def replay_moments(wh: Warehouse, *, since: datetime, until: datetime) -> list[datetime]:
+    """Every run end in [since, until), oldest first (where the replay polls)."""
+    rows = _many(wh, models.Moment, "replay_moments", {"since": since, "until": until})
+    return [r.at for r in rows]

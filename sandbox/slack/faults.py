@@ -2,7 +2,10 @@
 
 Web API faults apply to one method (or ``*``): ``ratelimit`` (429 + Retry-After),
 ``server_error`` (5xx), ``slow`` (answer after a delay), ``drop`` (close the connection
-without an answer). Delivery faults apply to requests sent to the app: ``stale_signature``
+without an answer). The same four apply to the response_url endpoint with the method name
+``response_url`` (exactly: ``*`` means every Web API method, and a response_url is not one, so
+existing Web API faults never spoil answers by accident); a refused post there does not count
+as one of the URL's 5 uses. Delivery faults apply to requests sent to the app: ``stale_signature``
 (timestamp 10 minutes old), ``forged_signature`` (signed with the wrong secret),
 ``redeliver`` (send the same body a second time). Each fault fires `times` times
 (None = until cleared).
@@ -15,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 API_KINDS = ("ratelimit", "server_error", "slow", "drop")
+RESPONSE_URL = "response_url"  # the "method" of faults on the response_url endpoint
 DELIVERY_KINDS = ("stale_signature", "forged_signature", "redeliver")
 KINDS = API_KINDS + DELIVERY_KINDS
 
@@ -70,11 +74,14 @@ class Faults:
         with self._lock:
             return list(self._active)
 
-    def take(self, kind: str, method: str = "*") -> Fault | None:
-        """The first matching fault, counting one use of it."""
+    def take(self, kind: str, method: str = "*", *, exact: bool = False) -> Fault | None:
+        """The first matching fault, counting one use of it. `exact`: a ``*`` fault does not
+        match (the response_url endpoint, which is not a Web API method)."""
         with self._lock:
             for fault in self._active:
-                if fault.kind == kind and fault.method in ("*", method):
+                if fault.kind == kind and (
+                    fault.method == method or (fault.method == "*" and not exact)
+                ):
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:

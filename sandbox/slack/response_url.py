@@ -4,10 +4,15 @@ Each command or click gets its own URL, good for 5 uses within 30 minutes (refer
 §1.4). A post becomes an ephemeral for the invoker (default) or a channel message
 (`response_type: in_channel`); `replace_original` / `delete_original` act on the message
 that holds the clicked button, or for a command on the message the command produced.
+
+Faults with the method ``response_url`` (sandbox/slack/faults.py) make this endpoint answer
+the way Slack's sometimes does: 429 with Retry-After, a 5xx, a slow answer, or a dropped
+connection. Those posts are recorded but change nothing and use none of the URL's 5 uses.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import threading
@@ -17,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from sandbox.slack.blockkit import MAX_TEXT_LEN, check_blocks, normalize_blocks
+from sandbox.slack.faults import RESPONSE_URL
 from sandbox.slack.state import Message
 
 if TYPE_CHECKING:
@@ -63,6 +69,9 @@ class Hooks:
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.text()
         hook = self._hooks.get(request.match_info["hook_id"])
+        faulty = await self._fault(request, hook, raw)
+        if faulty is not None:
+            return faulty
         status, text = 200, "ok"
         try:
             body = self._parse(raw)
@@ -71,6 +80,42 @@ class Hooks:
             self.show(hook, body, source="response_url")
         except ResponseError as e:
             status, text = e.status, e.text
+        self._record(hook, raw, request, status, text)
+        self.server.state.touch()
+        return web.Response(status=status, text=text)
+
+    async def _fault(
+        self, request: web.Request, hook: Hook | None, raw: str
+    ) -> web.Response | None:
+        """A response_url fault, if one is set: the answer Slack gives instead of taking it."""
+        faults = self.server.faults
+        slow = faults.take("slow", RESPONSE_URL, exact=True)
+        if slow:
+            await asyncio.sleep(slow.seconds)
+        headers: dict[str, str] = {}
+        if faults.take("drop", RESPONSE_URL, exact=True):
+            self._record(hook, raw, request, 0, "dropped")
+            assert request.transport is not None
+            request.transport.abort()
+            raise asyncio.CancelledError
+        limited = faults.take("ratelimit", RESPONSE_URL, exact=True)
+        failed = None if limited else faults.take("server_error", RESPONSE_URL, exact=True)
+        if limited:
+            # (uncertain) the body of a rate-limited response_url post is undocumented; the
+            # 429 and Retry-After are what clients act on.
+            status, text = 429, "rate_limited"
+            headers["Retry-After"] = str(limited.retry_after)
+        elif failed:
+            status, text = failed.status, "service_unavailable"
+        else:
+            return None
+        self._record(hook, raw, request, status, text)
+        self.server.state.touch()
+        return web.Response(status=status, text=text, headers=headers)
+
+    def _record(
+        self, hook: Hook | None, raw: str, request: web.Request, status: int, text: str
+    ) -> None:
         state = self.server.state
         with state.lock:
             state.hook_posts.append(
@@ -83,8 +128,6 @@ class Hooks:
                     "answer": text,
                 }
             )
-        state.touch()
-        return web.Response(status=status, text=text)
 
     def _parse(self, raw: str) -> dict[str, Any]:
         try:

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.slack import webapi
+from sandbox.slack import files, webapi
 from sandbox.slack.delivery import ACK_DEADLINE, Deliverer
 from sandbox.slack.faults import Faults
 from sandbox.slack.interaction import Interactions
@@ -117,6 +117,7 @@ class SandboxServer:
                 web.get("/link/", self.sockets.handle_ws),
                 web.get("/", self._index),
                 web.get("/static/{name:.+}", self._static),
+                *files.routes(self),
                 *self.page.routes(),
             ]
         )

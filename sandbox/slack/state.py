@@ -16,7 +16,7 @@ from typing import Any
 
 from sandbox.slack.workspace import Channel, Workspace
 
-VISIBLE_METHODS = ("chat.", "views.", "reactions.")
+VISIBLE_METHODS = ("chat.", "views.", "reactions.", "files.completeUploadExternal")
 Listener = Callable[[str, dict[str, Any], str | None], None]
 
 
@@ -42,6 +42,8 @@ class Message:
     # App-to-app message metadata ({event_type, event_payload}); conversations.history and
     # .replies return it only when called with include_all_metadata.
     metadata: dict[str, Any] | None = None
+    # Files shared with the message (files.completeUploadExternal), as Slack's file objects.
+    files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -77,11 +79,13 @@ class Message:
             ]
         if with_metadata and self.metadata is not None:
             out["metadata"] = self.metadata
+        if self.files:
+            out["files"] = [dict(f) for f in self.files]
         return out
 
     def to_page(self) -> dict[str, Any]:
-        """The message in the page API contract."""
-        return {
+        """The message in the page API contract (`files` only on a message that has some)."""
+        page = {
             "id": self.id,
             "ts": self.ts,
             "channel": self.channel,
@@ -96,6 +100,10 @@ class Message:
             "edited": self.edited,
             "deleted": False,
         }
+        if self.files:
+            keys = ("id", "name", "title", "mimetype", "url_private", "alt_txt")
+            page["files"] = [{k: f.get(k) for k in keys} for f in self.files]
+        return page
 
 
 @dataclass
@@ -130,6 +138,7 @@ class State:
         self.hook_posts: list[dict[str, Any]] = []
         self.deliveries: list[dict[str, Any]] = []
         self.views: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, Any] = {}  # file id -> sandbox.slack.files.StoredFile
         self.home_views: dict[str, dict[str, Any]] = {}
         self._last_micros: dict[str, int] = {}
         self._eph_seq = itertools.count(1)

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sandbox.slack import chat, directory, views
+from sandbox.slack import chat, directory, files, views
 from sandbox.slack.apierror import ApiError, Ctx
 from sandbox.slack.state import ApiCall
 
 if TYPE_CHECKING:
     from sandbox.slack.server import SandboxServer
 
-METHODS = {**chat.METHODS, **directory.METHODS, **views.METHODS}
+METHODS = {**chat.METHODS, **directory.METHODS, **views.METHODS, **files.METHODS}
 
 # Bot scopes each method needs (reference §5.2 / §7.2); a narrower workspace install
 # then gets Slack's `missing_scope` with `needed`/`provided`.
@@ -37,6 +37,8 @@ NEEDED_SCOPE = {
     "users.info": "users:read",
     "users.lookupByEmail": "users:read.email",
     "usergroups.users.list": "usergroups:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
 }
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 

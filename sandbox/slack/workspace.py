@@ -27,6 +27,7 @@ DEFAULT_SCOPES = (
     "users:read",
     "users:read.email",
     "usergroups:read",
+    "files:write",
 )
 
 

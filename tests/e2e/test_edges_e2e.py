@@ -54,9 +54,13 @@ def test_a_job_name_with_mrkdwn_characters_renders_escaped(stack: Stack, demo: D
 
 
 def test_very_long_and_unicode_text_get_a_valid_answer(stack: Stack) -> None:
-    long = ask(stack.sb, "status " + "verylongname_" * 300)
+    # Long names still get a real answer, up to the 500-character bound on command text.
+    long = ask(stack.sb, "status " + "verylongname_" * 37)
     assert "No job matches" in long.text
     assert len(long.text) <= 4000
+    # Past it the bot says so at once, in the ack, without doing any work.
+    seen = stack.sb.command("/jobs status " + "verylongname_" * 300, user="U04DAVE")
+    assert seen.status == "ok" and "I read at most 500" in (seen.ack_body or "")
     uni = ask(stack.sb, "status 日本語 ünï 🚀 sales")
     assert "日本語 ünï 🚀" in uni.text or uni.blocks[0]["type"] == "header"
     emoji = ask(stack.sb, "status 🚀🚀🚀")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.warehouse import open_warehouse, sql
+from bot.warehouse import open_warehouse, sql, transpile
 
 SAMPLE = {
     "TIMESTAMP": datetime(2026, 3, 2, 9, tzinfo=UTC),
@@ -31,7 +31,7 @@ def test_query_runs_and_returns_its_header_columns(name: str) -> None:
     try:
         wh.run(name, params)  # empty tables: must still bind and run
         cur = wh.cursor()  # type: ignore[attr-defined]
-        cur.execute(sql.duckdb_sql(q), {k: v.replace(tzinfo=None) if isinstance(v, datetime)
+        cur.execute(transpile.duckdb_sql(q), {k: v.replace(tzinfo=None) if isinstance(v, datetime)
                                          else v for k, v in params.items()})  # fmt: skip
         assert [d[0] for d in cur.description] == [c.name for c in q.columns]
     finally:

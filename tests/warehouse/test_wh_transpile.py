@@ -9,7 +9,7 @@ import duckdb
 import pytest
 import sqlglot
 
-from bot.warehouse import schema, sql
+from bot.warehouse import schema, sql, transpile
 
 
 def _one(text: str, params: dict | None = None, ts: frozenset[str] = frozenset()) -> object:
@@ -20,7 +20,7 @@ def _one(text: str, params: dict | None = None, ts: frozenset[str] = frozenset()
         " period_end_time) VALUES ('1', '1', 'r', '2026-03-01 23:00', '2026-03-02 00:00'),"
         " ('1', '1', 'r', '2026-03-02 00:00', '2026-03-02 00:30')"
     )
-    return con.execute(sql.to_duckdb(text, ts), params or {}).fetchone()[0]
+    return con.execute(transpile.to_duckdb(text, ts), params or {}).fetchone()[0]
 
 
 def test_system_catalog_is_mapped() -> None:
@@ -74,7 +74,7 @@ def test_count_if_over_no_rows_is_zero() -> None:
 
 
 def test_timestamp_cast_stays_naive_utc() -> None:
-    out = sql.to_duckdb("SELECT CAST(:now AS TIMESTAMP)")
+    out = transpile.to_duckdb("SELECT CAST(:now AS TIMESTAMP)")
     assert "TIMESTAMPTZ" not in out
 
 

@@ -72,6 +72,8 @@ class World:
         end: str,
         state: str | None = None,
         code: str | None = None,
+        *,
+        run_type: str | None = "JOB_RUN",
     ) -> None:
         self._insert(
             "lakeflow.job_run_timeline",
@@ -83,7 +85,7 @@ class World:
             period_end_time=t(end),
             result_state=state,
             termination_code=code,
-            run_type="JOB_RUN",
+            run_type=run_type,
             trigger_type="CRON",
         )
 
@@ -103,15 +105,24 @@ class World:
             compute_ids=compute,
         )
 
-    def price(self, sku: str, price: str, start: str, end: str | None = None) -> None:
+    def price(
+        self,
+        sku: str,
+        price: str,
+        start: str,
+        end: str | None = None,
+        *,
+        currency: str = "USD",
+        unit: str = "DBU",
+    ) -> None:
         self._insert(
             "billing.list_prices",
             price_start_time=t(start),
             price_end_time=t(end) if end else None,
             sku_name=sku,
             cloud="AWS",
-            currency_code="USD",
-            usage_unit="DBU",
+            currency_code=currency,
+            usage_unit=unit,
             pricing={
                 "default": price,
                 "promotional": {"default": price},
@@ -134,6 +145,7 @@ class World:
         record_type: str = "ORIGINAL",
         tags: dict[str, str] | None = None,
         run_as: str | None = None,
+        unit: str = "DBU",
     ) -> None:
         self._n += 1
         self._insert(
@@ -147,7 +159,7 @@ class World:
             usage_end_time=t(end),
             usage_date=t(start).date(),
             custom_tags=tags or {},
-            usage_unit="DBU",
+            usage_unit=unit,
             usage_quantity=qty,
             usage_metadata={
                 "job_id": job_id,

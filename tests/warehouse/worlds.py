@@ -198,6 +198,92 @@ def waste_world(w: World) -> World:
     return w
 
 
+def reports(w: World) -> World:
+    """The report tests' account (tests/reports/account.py): three routed jobs, a day."""
+    from tests.reports import account
+
+    account.build(w)
+    return w
+
+
+STORAGE = "PREMIUM_DATABRICKS_STORAGE"
+
+
+def prices(w: World) -> World:
+    """list_prices holds the JOBS SKU twice more for the same window: in EUR, and in another
+    unit; a usage row must meet one price (A1). Storage usage is priced in GB and is no DBU
+    (A2). The JOBS quantity has nine decimals, so its cost has eleven: exact, not rounded to
+    six (the DECIMAL(38,10) x DECIMAL(38,8) product Spark rounds).
+      ws1 job 100: Mar 1 10-11  1.123456789 DBU x 0.15 = 0.16851851835
+                   Mar 1 10-11  50 GB x 0.0001 = 0.005 (storage, not DBUs)
+    """
+    w.workspace("1", "prod")
+    w.job("1", "100", "nightly_sales", "2026-01-01 00:00", tags={"owner": "ana@x.com"})
+    w.price(JOBS, "0.15", "2025-01-01 00:00")
+    w.price(JOBS, "0.14", "2025-01-01 00:00", currency="EUR")
+    w.price(JOBS, "0.02", "2025-01-01 00:00", unit="GB")
+    w.price(STORAGE, "0.0001", "2025-01-01 00:00", unit="GB")
+    w.usage("1", JOBS, "2026-03-01 10:00", "2026-03-01 11:00", "1.123456789", job_id="100",
+            run_id="r1")  # fmt: skip
+    w.usage("1", STORAGE, "2026-03-01 10:00", "2026-03-01 11:00", "50", job_id="100",
+            run_id="r1", unit="GB")  # fmt: skip
+    return w
+
+
+def semantics(w: World) -> World:
+    """Run states and run types (now = Mar 2 09:00), owners from billing.
+    - job 300 "flaky" (no owner in its jobs row, billed as sp-etl lately): r1 ok Mar 1 01:00,
+      r2 FAILED 03:00, r3 CANCELLED 05:00, r4 FAILED 07:00, r5 SKIPPED Mar 2 08:00, r6 running.
+      Neutral runs neither end the streak nor decide: failing, streak 2, success 1/3 (A11).
+    - job 310 "parent": r10 JOB_RUN ok Mar 2 02:30; its notebook-workflow children w1 (FAILED,
+      ends 02:40), w2 (ok, 10 min) and w3 (running) are WORKFLOW_RUN rows, not runs (A9).
+    - job 320: a SUBMIT_RUN that failed, with no jobs row: not a failing job (A9).
+    - job 330 "old_streak": failed 2025-11-01 and Mar 2 06:00: the streak reaches back 90 days
+      only (A15).
+    """
+    w.workspace("1", "prod")
+    w.job("1", "300", "flaky", "2025-06-01 00:00")
+    w.job("1", "310", "parent", "2026-01-01 00:00", tags={"owner": "ana@x.com"})
+    w.job("1", "330", "old_streak", "2025-06-01 00:00", creator="cre@x.com")
+    w.price(JOBS, "0.10", "2025-01-01 00:00")
+    w.usage("1", JOBS, "2026-03-01 03:00", "2026-03-01 04:00", "1", job_id="300", run_id="r2",
+            run_as="sp-old@x.com")  # fmt: skip
+    w.usage("1", JOBS, "2026-03-01 07:00", "2026-03-01 08:00", "1", job_id="300", run_id="r4",
+            run_as="sp-etl@x.com")  # fmt: skip
+    w.slice("1", "300", "r1", "2026-03-01 01:00", "2026-03-01 01:10", "SUCCEEDED", "SUCCESS")
+    w.slice("1", "300", "r2", "2026-03-01 03:00", "2026-03-01 03:10", "FAILED", "DRIVER_ERROR")
+    w.slice("1", "300", "r3", "2026-03-01 05:00", "2026-03-01 05:10", "CANCELLED", "CANCELLED")
+    w.slice("1", "300", "r4", "2026-03-01 07:00", "2026-03-01 07:10", "FAILED", "DRIVER_ERROR")
+    w.slice("1", "300", "r5", "2026-03-02 08:00", "2026-03-02 08:01", "SKIPPED", "SKIPPED")
+    w.slice("1", "300", "r6", "2026-03-02 08:30", "2026-03-02 09:00")
+    w.slice("1", "310", "r10", "2026-03-02 02:00", "2026-03-02 02:30", "SUCCEEDED", "SUCCESS")
+    w.slice("1", "310", "w1", "2026-03-02 02:10", "2026-03-02 02:40", "FAILED",
+            "RUN_EXECUTION_ERROR", run_type="WORKFLOW_RUN")  # fmt: skip
+    w.slice("1", "310", "w2", "2026-03-02 02:00", "2026-03-02 02:10", "SUCCEEDED", "SUCCESS",
+            run_type="WORKFLOW_RUN")  # fmt: skip
+    w.slice("1", "310", "w3", "2026-03-02 08:00", "2026-03-02 09:00", run_type="WORKFLOW_RUN")
+    w.slice("1", "320", "s1", "2026-03-02 04:00", "2026-03-02 04:30", "FAILED", "DRIVER_ERROR",
+            run_type="SUBMIT_RUN")  # fmt: skip
+    w.slice("1", "330", "o1", "2025-11-01 04:00", "2025-11-01 04:30", "FAILED", "DRIVER_ERROR")
+    w.slice("1", "330", "o2", "2026-03-02 05:00", "2026-03-02 06:00", "FAILED", "DRIVER_ERROR")
+    return w
+
+
+def scheduled(w: World) -> World:
+    """Two scheduled jobs (one paused, one with tags) and their run slices around Mar 2."""
+    from tests.lateness.rows import Rows
+
+    rows = Rows(w.wh)
+    rows.con = w.con
+    rows.scheduled_job("1", "10", "nightly", "2026-02-01 00:00", "0 0 2 * * ?",
+                       "Europe/Amsterdam", tags={"team": "finance", "owner": "ana@x.com"})  # fmt: skip
+    rows.scheduled_job("1", "11", "paused_one", "2026-02-01 00:00", "0 0 3 * * ?", paused=True)
+    w.slice("1", "10", "r1", "2026-02-28 23:00", "2026-03-01 23:00")
+    w.slice("1", "10", "r1", "2026-03-01 23:00", "2026-03-02 00:00", "SUCCEEDED")
+    w.slice("1", "10", "r2", "2026-03-02 01:05", "2026-03-02 02:00")
+    return w
+
+
 def empty(w: World) -> World:
     """No rows at all: every query must still bind its params and run."""
     return w
@@ -205,11 +291,15 @@ def empty(w: World) -> World:
 
 WORLDS: dict[str, Callable[[World], World]] = {
     "empty": empty,
+    "scheduled": scheduled,
+    "prices": prices,
+    "semantics": semantics,
     "runs_account": runs_account,
     "billing": billing,
     "digest_day": digest_day,
     "anomaly": anomaly,
     "waste": waste_world,
+    "reports": reports,
 }
 
 
@@ -319,8 +409,76 @@ def _cases() -> list[Case]:
         Case(
             "waste", "waste", {"since": utc("2026-03-01 00:00"), "until": utc("2026-03-02 00:00")}
         ),
+        Case(
+            "report_jobs",
+            "reports",
+            {
+                "since": utc("2026-03-01 23:00"),
+                "until": utc("2026-03-02 23:00"),
+                "prev_since": utc("2026-02-22 23:00"),
+            },
+            "day",
+        ),
+        Case("workspaces", r, {}),
+        Case("job_routing", r, {**j100, "now": NOW}),
+        Case("replay_moments", r, {"since": SINCE, "until": NOW}),
+        Case("runs_ended", r, {"now": NOW, "since": SINCE, "until": NOW}),
+        Case("scheduled_jobs", "scheduled", {"now": NOW, "since": SINCE}),
+        Case("probe_access_workspaces_latest", r, {}),
+        *(
+            Case(f"probe_{t}", "waste", {})
+            for t in (
+                "billing_list_prices",
+                "billing_usage",
+                "compute_clusters",
+                "compute_node_timeline",
+                "lakeflow_job_run_timeline",
+                "lakeflow_job_task_run_timeline",
+                "lakeflow_jobs",
+            )
+        ),  # fmt: skip
+        *_price_cases(),
+        *_semantic_cases(),
     ]
     return cases
+
+
+def _price_cases() -> list[Case]:
+    p, day = "prices", {"since": utc("2026-03-01 00:00"), "until": utc("2026-03-02 00:00")}
+    prev = utc("2026-02-28 00:00")
+    return [
+        Case("cost_total", p, {**day, "prev_since": prev}),
+        Case(
+            "cost_by",
+            p,
+            {**day, "prev_since": prev, "group_by": "sku", "tag_key": None, "limit": 10},
+        ),  # fmt: skip
+        Case("cost_daily", p, {**day, "workspace_id": None, "job_id": None}),
+        Case("job_cost", p, {"workspace_id": "1", "job_id": "100", "now": NOW}),
+        Case("run_cost", p, {"workspace_id": "1", "job_run_id": "r1"}),
+        Case("digest_summary", p, {"day": date(2026, 3, 1)}),
+        Case("cost_anomaly_candidates", p, {"day": date(2026, 3, 1)}),
+    ]
+
+
+def _semantic_cases() -> list[Case]:
+    s, j300, j310 = (
+        "semantics",
+        {"workspace_id": "1", "job_id": "300"},
+        {"workspace_id": "1", "job_id": "310"},
+    )
+    return [
+        Case("failing_jobs", s, {"now": NOW, "since": utc("2026-03-01 00:00")}),
+        Case("job_run_stats", s, {**j300, "now": NOW}, "300"),
+        Case("job_run_stats", s, {**j310, "now": NOW}, "310"),
+        Case("job_recent_runs", s, {**j310, "now": NOW, "limit": 10}),
+        Case("job_duration_trend", s, {**j310, "now": NOW, "days": 3}),
+        Case("job_durations", s, {"now": NOW}),
+        Case("runs_in_progress", s, {"now": NOW}),
+        Case("sla_inputs", s, {"now": NOW, "days": 2}),
+        Case("digest_summary", s, {"day": date(2026, 3, 1)}),
+        Case("job_lookup", s, {"needle": "flaky", "include_deleted": False}),
+    ]
 
 
 SAMPLE = {

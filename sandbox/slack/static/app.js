@@ -119,6 +119,31 @@
     return m.bot_id && S.bot ? S.bot.name : "unknown";
   }
 
+  // Files shared with a message (files.completeUploadExternal): images inline, as Slack
+  // shows them; anything else as a link to the file.
+  function filesNode(files) {
+    const box = el("div", "files");
+    files.forEach((f) => {
+      const item = el("div", "file");
+      item.dataset.fileId = f.id;
+      const title = f.title || f.name;
+      if (String(f.mimetype || "").startsWith("image/")) {
+        const img = el("img", "file-image");
+        img.src = f.url_private;
+        img.alt = f.alt_txt || title;
+        img.loading = "lazy";
+        item.append(el("div", "file-title", title), img);
+      } else {
+        const a = el("a", "file-link", title);
+        a.href = f.url_private;
+        a.target = "_blank";
+        item.append(a);
+      }
+      box.append(item);
+    });
+    return box;
+  }
+
   function messageNode(m, inThread) {
     const row = el("div", "msg");
     row.dataset.id = m.id;
@@ -140,6 +165,7 @@
     // Slack shows blocks when present and the text only as a fallback.
     main.append(m.blocks && m.blocks.length ? SlackBlocks.render(m.blocks, ctx)
       : SlackMrkdwn.render(m.text, ctx));
+    if (m.files && m.files.length) main.append(filesNode(m.files));
     if (m.edited) main.append(el("span", "edited", "(edited)"));
     const status = el("div", "action-status");
     status.hidden = true;

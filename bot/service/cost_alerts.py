@@ -1,0 +1,485 @@
+"""The use case "a job's cost jumped": the scheduled cost scan (`CostScan.run`, per the
+`schedules.cost_scan` cron) reads the anomaly candidates from the warehouse, decides with
+`bot.monitors.cost`, and keeps one cost-anomaly incident (and one Slack message) per job and
+billing day, updated in place as the day's cost grows.
+
+Which day: billing dates usage by UTC `usage_date`, and the baseline (median and MAD of the
+previous 14 days) is computed per such day, so an incident's key is "job:<usage_date>". The
+scan checks today and yesterday: billing lands up to ~12 h late, so yesterday's cost is
+still growing this morning.
+
+One alert per job and day: the incident counts the anomaly once under the run id
+"anomaly:<day>" (the store's idempotent count), so a later scan of the same day, a restart,
+or a second replica never posts again; it only updates the message when what it shows (the
+cost, the causes, the feedback) changed, with a thread line when the cost grew by more than
+GROWTH_NOTE since the last line.
+
+Feedback (the Expected / Not an anomaly buttons, recorded by the click listener in
+`store.feedback` under scope "job" and subject "<workspace_id>/<job_id>"), read back here
+on every scan:
+- **Expected** for a day: that job raises nothing more on that day; its open alert resolves
+  and shows who marked it.
+- **Not an anomaly** for a day: from that day on, for FEEDBACK_MEMORY_DAYS, the job's
+  threshold is multiplied by 1.5 per mark (at most 3 marks, ×3.4): a jump like the one
+  marked no longer alerts, a much bigger one still does. Its open alert resolves too.
+The message shows the feedback either way (`render`), and a click can re-render it at once
+with `refresh(incident_id)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from bot import actions
+from bot.clock import Clock, as_utc
+from bot.config import Config
+from bot.errors import UserError
+from bot.models import CostAnomalyCandidate, JobKey
+from bot.monitors import cost as monitor
+from bot.render import Renderer
+from bot.render.formatting import money
+from bot.service.common import amount, job_url, num, workspace_host, workspace_label
+from bot.service.phrases import cause_text
+from bot.service.ports import Warehouse
+from bot.store.records import AnomalyFeedback, Incident, IncidentKey, IncidentKind, OutboxKind
+from bot.store.records import Verdict as FeedbackVerdict
+from bot.warehouse import queries
+
+log = logging.getLogger(__name__)
+
+SCOPE_JOB = "job"
+# A "not an anomaly" mark raises the job's threshold for this long; after it, the job is
+# judged on its baseline alone again (a job's normal changes over a quarter).
+FEEDBACK_MEMORY_DAYS = 90
+# A thread line says "now $X" when the day's cost grew by more than this since the last line;
+# smaller changes only refresh the message.
+GROWTH_NOTE = 0.10
+# The component name the scan reports to `Health` when the warehouse fails or answers.
+WAREHOUSE = "warehouse"
+
+
+class StorePort(Protocol):
+    """bot.store.Store by shape: the parts this use case touches."""
+
+    incidents: Any
+    outbox: Any
+    feedback: Any
+
+
+class HealthPort(Protocol):
+    def record(self, component: str, ok: bool, error: str | None = None) -> object: ...
+
+
+class RouterPort(Protocol):
+    """bot.service.rollup.Rollup by shape: decides whether a first post goes alone."""
+
+    def route(self, channel: str, incident: Incident, message: dict[str, Any]) -> bool: ...
+
+
+@dataclass
+class ScanOutcome:
+    days: tuple[date, ...] = ()
+    candidates: int = 0
+    anomalies: int = 0
+    posted: int = 0
+    updated: int = 0
+    resolved: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CostAlertView:
+    """The cost-anomaly alert as its template sees it (plain values; the template formats)."""
+
+    incident_id: int
+    scope: str
+    name: str
+    name_url: str | None
+    workspace: str
+    day: date
+    day_phrase: str
+    cost: float
+    baseline: float
+    excess: float
+    ratio: float | None
+    z: float
+    threshold: float
+    first_cost: float
+    grew: bool
+    causes: tuple[str, ...]
+    owner: str | None
+    owner_id: str | None
+    currency: str
+    sensitivity: float
+    min_amount: float
+    open: bool
+    feedback_verdict: str | None  # "expected" / "not_anomaly"
+    feedback_by: str | None
+    feedback_at: datetime | None
+    expected_value: str
+    not_anomaly_value: str
+
+
+class CostScan:
+    """Scans daily cost per job for anomalies and keeps their alerts in the outbox."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        clock: Clock,
+        renderer: Renderer,
+        store: StorePort,
+        warehouse: Warehouse,
+        on_enqueue: Callable[[], None] | None = None,
+        health: HealthPort | None = None,
+        router: RouterPort | None = None,
+        owner_lookup: Callable[[str], str | None] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.renderer = renderer
+        self.store = store
+        self.warehouse = warehouse
+        self.health = health
+        self.router = router
+        self._poke = on_enqueue or (lambda: None)
+        self._owner_lookup = owner_lookup
+        self._lock = threading.Lock()
+
+    @property
+    def sensitivity(self) -> monitor.Sensitivity:
+        return monitor.Sensitivity(
+            threshold=self.config.cost.anomaly_sensitivity,
+            min_amount=self.config.cost.min_daily_amount,
+        )
+
+    # -- the scan ------------------------------------------------------------------------
+
+    def run(self, now: datetime | None = None) -> ScanOutcome:
+        """One scan (today and yesterday, UTC billing days). Raises nothing: a warehouse
+        error is logged, reported to `health`, and the next scan tries again."""
+        at = as_utc(now) if now is not None else self.clock.now()
+        today = at.date()
+        days = (today - timedelta(days=1), today)
+        out = ScanOutcome(days=days)
+        with self._lock:
+            try:
+                found = {day: self._decide(day, at, out) for day in days}
+            except UserError as e:
+                out.errors.append(str(e))
+                log.warning("cost scan: %s", e)
+                if self.health is not None:
+                    self.health.record(WAREHOUSE, False, str(e))
+                return out
+            if self.health is not None:
+                self.health.record(WAREHOUSE, True)
+            for day in days:
+                for decision, row in found[day]:
+                    self._alert(decision, row, day, at, out)
+            self._settle(days, at, out)
+        return out
+
+    def _decide(
+        self, day: date, at: datetime, out: ScanOutcome
+    ) -> list[tuple[monitor.Decision, CostAnomalyCandidate]]:
+        rows = queries.cost_anomaly_candidates(self.warehouse, day=day)
+        out.candidates += len(rows)
+        decided: list[tuple[monitor.Decision, CostAnomalyCandidate]] = []
+        for row in rows:
+            candidate = _candidate(row, day)
+            marks = self._feedback(SCOPE_JOB, _subject(row), day)
+            decision = monitor.decide(candidate, self.sensitivity, marks)
+            if decision.is_anomaly:
+                decided.append((decision, row))
+        decided.sort(key=lambda pair: (-pair[0].excess, pair[0].candidate.key))
+        out.anomalies += len(decided)
+        return decided
+
+    def _feedback(self, scope: str, subject: str, day: date) -> list[monitor.Feedback]:
+        since = day - timedelta(days=FEEDBACK_MEMORY_DAYS)
+        given: list[AnomalyFeedback] = self.store.feedback.for_subject(scope, subject, since)
+        return [
+            monitor.Feedback(key=f"{scope}:{subject}", day=f.day, kind=f.verdict.value)
+            for f in given
+        ]
+
+    def _alert(
+        self,
+        d: monitor.Decision,
+        row: CostAnomalyCandidate,
+        day: date,
+        at: datetime,
+        out: ScanOutcome,
+    ) -> None:
+        key = IncidentKey(row.workspace_id, row.job_id, IncidentKind.COST_ANOMALY, f"job:{day}")
+        detail = self._detail(d, row, day, at)
+        current = self.store.incidents.find_open(key)
+        if current is None:
+            outcome = self.store.incidents.open_or_bump_failure(
+                key, f"anomaly:{day}", at, detail["summary"], job_name=row.name, detail=detail
+            )
+            if not outcome.created:
+                return  # this job and day were alerted before (and resolved): never again
+            channel = detail["channel"]
+            message = self.render(outcome.incident)
+            routed = self.router is not None and self.router.route(
+                channel, outcome.incident, message
+            )
+            if not routed:
+                self.store.outbox.enqueue(
+                    dedupe_key=f"incident:{outcome.incident.id}:post",
+                    channel=channel,
+                    kind=OutboxKind.POST,
+                    payload=message,
+                    incident_id=outcome.incident.id,
+                )
+            out.posted += 1
+            self._poke()
+            return
+        before = dict(current.detail or {})
+        detail["first_cost"] = before.get("first_cost", detail["cost"])
+        detail["noted_cost"] = before.get("noted_cost", detail["first_cost"])
+        grew = detail["cost"] > float(detail["noted_cost"]) * (1 + GROWTH_NOTE)
+        if grew:
+            detail["noted_cost"] = detail["cost"]
+        if self._shown(detail) == self._shown(before) and not grew:
+            return
+        incident = self.store.incidents.set_detail(current.id, detail) or current
+        channel = incident.channel or detail["channel"]
+        self._update(incident, channel)
+        out.updated += 1
+        if grew:
+            cur = self.config.cost.currency
+            line = (
+                f"📈 Now {_money(detail['cost'], cur)} on {day.isoformat()} "
+                f"(first alerted at {_money(float(detail['first_cost']), cur)}; "
+                f"usually {_money(detail['baseline'], cur)})."
+            )
+            self._thread(incident, channel, f"grew:{_cents(detail['cost'])}", line)
+
+    def _settle(self, days: Sequence[date], at: datetime, out: ScanOutcome) -> None:
+        """Open alerts the scan no longer keeps open: days it stopped scanning (billing is
+        settled by then) resolve silently; days with feedback resolve and show it."""
+        for incident in self.store.incidents.open_incidents(IncidentKind.COST_ANOMALY):
+            d = incident.detail or {}
+            if d.get("scope") != SCOPE_JOB:
+                continue
+            day = date.fromisoformat(str(d.get("day")))
+            verdict = self._verdict(incident)
+            if verdict is not None:
+                resolved = self.store.incidents.resolve(incident.incident_key, at)
+                if resolved is not None:
+                    self._update(resolved, resolved.channel or str(d.get("channel")))
+                    out.resolved += 1
+            elif day < min(days) and self.store.incidents.resolve(incident.incident_key, at):
+                out.resolved += 1
+
+    # -- messages ------------------------------------------------------------------------
+
+    def render(self, incident: Incident) -> dict[str, Any]:
+        """The incident's message as it stands now, feedback included (post or update)."""
+        return self.renderer.render(
+            "alert_cost.json.j2", a=self.view(incident), ids=actions.TEMPLATE_IDS
+        )
+
+    def refresh(self, incident_id: int) -> bool:
+        """Re-render the alert in place (after a feedback click). False if it is unknown or
+        has no message yet (the next scan shows the feedback then)."""
+        incident = self.store.incidents.get(incident_id)
+        if incident is None or incident.kind != IncidentKind.COST_ANOMALY:
+            return False
+        channel = incident.channel or (incident.detail or {}).get("channel")
+        if not channel:
+            return False
+        self._update(incident, str(channel))
+        return True
+
+    def view(self, incident: Incident) -> CostAlertView:
+        d: dict[str, Any] = dict(incident.detail or {})
+        day = date.fromisoformat(str(d["day"]))
+        mark = self._mark(incident)
+        value = actions.encode(key=str(d["key"]), day=day, alert_id=str(incident.id))
+        cost = float(d["cost"])
+        first = float(d.get("first_cost", cost))
+        return CostAlertView(
+            incident_id=incident.id,
+            scope=str(d.get("scope") or SCOPE_JOB),
+            name=str(d.get("name") or incident.job_name or f"job {incident.job_id}"),
+            name_url=d.get("job_url"),
+            workspace=str(d.get("workspace") or incident.workspace_id),
+            day=day,
+            day_phrase=f"{day:%a %d %b}",
+            cost=cost,
+            baseline=float(d["baseline"]),
+            excess=cost - float(d["baseline"]),
+            ratio=d.get("ratio"),
+            z=float(d["z"]),
+            threshold=float(d["threshold"]),
+            first_cost=first,
+            grew=cost > first + 0.005,
+            causes=tuple(d.get("causes") or ()),
+            owner=d.get("owner"),
+            owner_id=d.get("owner_id"),
+            currency=str(d.get("currency") or self.config.cost.currency),
+            sensitivity=self.config.cost.anomaly_sensitivity,
+            min_amount=self.config.cost.min_daily_amount,
+            open=incident.is_open,
+            feedback_verdict=mark.verdict.value if mark else None,
+            feedback_by=mark.given_by if mark else None,
+            feedback_at=mark.at if mark else None,
+            expected_value=value,
+            not_anomaly_value=value,
+        )
+
+    def _update(self, incident: Incident, channel: str) -> None:
+        message = self.render(incident)
+        # The dedupe key carries what the message shows, so the same state is sent once and
+        # a change (cost, feedback, resolution) is always sent.
+        signature = _digest(message)
+        self.store.outbox.enqueue(
+            dedupe_key=f"incident:{incident.id}:update:{signature}",
+            channel=channel,
+            kind=OutboxKind.UPDATE,
+            payload=message,
+            incident_id=incident.id,
+        )
+        self._poke()
+
+    def _thread(self, incident: Incident, channel: str, why: str, line: str) -> None:
+        message = self.renderer.render("alert_thread.json.j2", line=line, quote=None)
+        self.store.outbox.enqueue(
+            dedupe_key=f"incident:{incident.id}:thread:{why}",
+            channel=channel,
+            kind=OutboxKind.THREAD_REPLY,
+            payload=message,
+            incident_id=incident.id,
+        )
+        self._poke()
+
+    # -- facts ---------------------------------------------------------------------------
+
+    def _mark(self, incident: Incident) -> AnomalyFeedback | None:
+        d = incident.detail or {}
+        scope, _, subject = str(d.get("key") or "").partition(":")
+        day = date.fromisoformat(str(d["day"]))
+        given: list[AnomalyFeedback] = self.store.feedback.for_subject(scope, subject, day)
+        return next((f for f in given if f.day == day), None)
+
+    def _verdict(self, incident: Incident) -> FeedbackVerdict | None:
+        mark = self._mark(incident)
+        return mark.verdict if mark is not None else None
+
+    def _shown(self, detail: dict[str, Any]) -> tuple[Any, ...]:
+        return (_cents(detail.get("cost", 0.0)), tuple(detail.get("causes") or ()))
+
+    def _detail(
+        self, d: monitor.Decision, row: CostAnomalyCandidate, day: date, at: datetime
+    ) -> dict[str, Any]:
+        c = d.candidate
+        routing = None
+        try:
+            routing = queries.job_routing(
+                self.warehouse, JobKey(row.workspace_id, row.job_id), now=at
+            )
+        except UserError as e:
+            log.info("routing facts of %s/%s: %s", row.workspace_id, row.job_id, e)
+        tags = _tags(routing.tags_json) if routing is not None else {}
+        name = row.name or (routing.name if routing else None) or f"job {row.job_id}"
+        channel = self.config.route_channel(name, row.workspace_id, row.job_id, tags)
+        owner = row.owner or (routing.owner if routing else None)
+        currency = self.config.cost.currency
+        causes = [cause_text(cause) for cause in d.causes]
+        summary = (
+            f"{name}: {_money(c.cost, currency)} on {day.isoformat()} vs a usual "
+            f"{_money(c.median, currency)}"
+        )
+        return {
+            "scope": SCOPE_JOB,
+            "key": c.key,
+            "day": day.isoformat(),
+            "name": name,
+            "workspace": workspace_label(self.config, row.workspace_id),
+            "job_url": job_url(workspace_host(self.config, row.workspace_id), row.job_id),
+            "channel": channel,
+            "cost": round(c.cost, 2),
+            "baseline": round(c.median, 2),
+            "mad": c.mad,
+            "ratio": round(d.ratio, 2) if d.ratio is not None else None,
+            "z": round(d.z, 1),
+            "threshold": round(d.threshold, 2),
+            "causes": causes,
+            "runs": c.runs,
+            "baseline_runs": c.baseline_runs,
+            "owner": owner,
+            "owner_id": self._owner_id(owner),
+            "currency": currency,
+            "first_cost": round(c.cost, 2),
+            "summary": summary,
+            "seen_at": at.isoformat(),
+        }
+
+    def _owner_id(self, owner: str | None) -> str | None:
+        if not owner:
+            return None
+        mapped = self.config.owner_slack_id(owner)
+        if mapped:
+            return mapped
+        if self._owner_lookup is not None and "@" in owner:
+            return self._owner_lookup(owner)
+        return None
+
+
+def _subject(row: CostAnomalyCandidate) -> str:
+    # The same spelling the button carries after "job:" and the click listener stores.
+    return f"{row.workspace_id}/{row.job_id}"
+
+
+def _candidate(row: CostAnomalyCandidate, day: date) -> monitor.CostCandidate:
+    # The query's expected_cost is the same-weekday-aware baseline: what "usual" means.
+    median = num(row.expected_cost)
+    if median is None:
+        median = num(row.baseline_median) or 0.0
+    return monitor.CostCandidate(
+        key=f"{SCOPE_JOB}:{_subject(row)}",
+        day=day,
+        cost=amount(row.cost),
+        median=median,
+        mad=amount(row.baseline_mad),
+        runs=row.runs,
+        baseline_runs=amount(row.baseline_runs),
+        avg_duration_s=num(row.avg_duration_seconds),
+        baseline_duration_s=num(row.baseline_avg_duration_seconds),
+        new_skus=row.new_skus,
+        new_node_types=row.new_node_types,
+        repairs=row.repaired_runs,
+        name=row.name,
+    )
+
+
+def _tags(text: str) -> dict[str, str]:
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _cents(value: object) -> int:
+    return round(float(value) * 100)  # type: ignore[arg-type]
+
+
+def _money(value: float, currency: str) -> str:
+    return money(value, currency)
+
+
+def _digest(message: dict[str, Any]) -> str:
+    text = json.dumps(message, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,449 @@
+"""The use case "is a job late for its SLA?": each check evaluates every SLA rule of the config
+for every job it names, with the same pure decision and inputs as `/jobs sla`
+(`bot.monitors.sla`, `bot.service.sla.day_runs`), and turns state changes into one living
+incident message per rule, job and day.
+
+Inputs: the job's recent runs and p90 from the system tables (cached for a few minutes: they
+lag anyway), overlaid on workspaces with the Jobs API by the job's runs from runs/list
+(real time: a run that started, is still running, or just succeeded is seen at once, which
+is what makes "at risk", a running-too-long breach and "met late" timely).
+
+Incidents (kind SLA): key = rule id + local day ("deadline 07:00/2026-03-02"); for a
+max_duration rule the run's start is part of it (each run is judged on its own), for a
+freshness rule the day its success was due. Within one incident, each bad state is counted
+once (`open_or_bump_failure` is idempotent per state), so at risk → breached → met late is
+one POST, then UPDATEs of that message with a thread line each. An incident left open when its
+day is over (never met) is closed then, so yesterday's breach does not linger as "open".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import actions
+from bot.clock import Clock, as_utc
+from bot.config import Config, SlaRule
+from bot.models import FAILED_STATES, ApiRun, JobKey, JobMatch, JobsApiError, RunSummary
+from bot.monitors import sla as monitor
+from bot.render import Renderer
+from bot.service.lateness import DirectoryPort, JobLookup, LiveJobsPort, Publisher, StorePort
+from bot.service.lateness_view import sla_alert
+from bot.service.phrases import sla_reason
+from bot.service.ports import Warehouse
+from bot.service.sla import RUNS_LIMIT, day_runs, describe_rule, spec_for
+from bot.store.records import Incident, IncidentKey, IncidentKind
+from bot.warehouse import queries
+
+log = logging.getLogger(__name__)
+
+S = monitor.SlaState
+BAD = frozenset({S.AT_RISK, S.BREACHED})
+GOOD = frozenset({S.MET, S.MET_LATE})
+JOBS_TTL = timedelta(minutes=10)  # which jobs a rule names (job_lookup)
+STATS_TTL = timedelta(hours=1)  # p90 of 30 days of runs moves slowly
+API_RUNS = 100  # per job and check: two days of an hourly job, with room
+
+
+@dataclass
+class SlaOutcome:
+    rules: int = 0
+    jobs: int = 0
+    opened: int = 0
+    updated: int = 0
+    resolved: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Target:
+    rule: SlaRule
+    rule_id: str
+    spec: monitor.SlaSpec
+    job: JobMatch
+
+
+def rule_id(rule: SlaRule) -> str:
+    """A rule's identity in incident keys: what it demands, not where it sits in the file."""
+    if rule.kind == "deadline":
+        assert rule.deadline is not None
+        return f"deadline {rule.deadline:%H:%M}"
+    span = rule.max_duration if rule.kind == "max_duration" else rule.freshness
+    assert span is not None
+    return f"{rule.kind} {int(span.total_seconds() // 60)}m"
+
+
+class SlaAlerts:
+    """Evaluates the config's SLA rules and keeps their incidents and messages current."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        clock: Clock,
+        renderer: Renderer,
+        store: StorePort,
+        warehouse: Warehouse,
+        jobs_api: LiveJobsPort | None = None,
+        directory: DirectoryPort | None = None,
+        on_enqueue: Any = None,
+        warehouse_ttl: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.renderer = renderer
+        self.store = store
+        self.warehouse = warehouse
+        self.jobs = JobLookup(config, clock, warehouse, jobs_api, directory)
+        self.out = Publisher(store, clock, renderer, on_enqueue)
+        self._api = jobs_api
+        self._ttl = warehouse_ttl
+        self._cache: dict[tuple[str, ...], tuple[datetime, Any]] = {}
+
+    # -- the check -----------------------------------------------------------------------
+
+    def check(self) -> SlaOutcome:
+        """One round over every rule and job. Raises nothing: a rule whose inputs cannot be
+        read is logged and tried again next round."""
+        out = SlaOutcome()
+        for rule in self.config.slas:
+            out.rules += 1
+            try:
+                jobs = self._jobs_for(rule)
+            except Exception as e:  # the warehouse is down: nothing to judge this round
+                out.errors.append(f"{rule.job.describe()}: {e}")
+                log.warning(
+                    "SLA %s: cannot find its jobs: %s", rule.job.describe(), e, exc_info=True
+                )
+                continue
+            spec = spec_for(rule, self.config.timezone)
+            for job in jobs:
+                out.jobs += 1
+                try:
+                    self._check_one(_Target(rule, rule_id(rule), spec, job), out)
+                except Exception as e:
+                    out.errors.append(f"{job.name}: {e}")
+                    log.warning("SLA %s of %s: %s", rule_id(rule), job.name, e, exc_info=True)
+        return out
+
+    def _check_one(self, t: _Target, out: SlaOutcome) -> None:
+        now = self.clock.now()
+        runs = self._runs(t, now)
+        history = day_runs(runs, t.spec.tz, now)
+        p90 = self._p90(t.job, now)
+        status = monitor.evaluate(t.spec, history, p90, now)
+        current = self._key(t, status)
+        self._apply(t, status, current, runs, history, out)
+        # Incidents of this rule and job for other days or runs: met since, or over.
+        for incident in self.store.incidents.open_incidents(IncidentKind.SLA):
+            same = (incident.workspace_id, incident.job_id) == (t.job.workspace_id, t.job.job_id)
+            if same and incident.key.startswith(t.rule_id + "/") and incident.key != current.key:
+                self._settle(t, incident, status, history, p90, runs, out)
+
+    def _key(self, t: _Target, status: monitor.SlaStatus) -> IncidentKey:
+        zone = ZoneInfo(t.spec.tz)
+        if t.spec.kind == "max_duration" and (start := _run_start(status)) is not None:
+            part = as_utc(start).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+        elif t.spec.kind == "freshness":
+            # One incident per missed due time: a new success moves the due, and the key.
+            due = status.deadline
+            part = as_utc(due).astimezone(zone).strftime("%Y-%m-%dT%H:%M") if due else "never"
+        else:
+            part = status.day.isoformat()
+        return IncidentKey(
+            t.job.workspace_id, t.job.job_id, IncidentKind.SLA, f"{t.rule_id}/{part}"
+        )
+
+    # -- state changes -------------------------------------------------------------------
+
+    def _apply(
+        self,
+        t: _Target,
+        status: monitor.SlaStatus,
+        key: IncidentKey,
+        runs: Sequence[RunSummary],
+        history: Sequence[monitor.DayRuns],
+        out: SlaOutcome,
+    ) -> None:
+        now = self.clock.now()
+        incident = self.store.incidents.find_open(key)
+        before = (incident.detail or {}).get("state") if incident else None
+        if status.state in BAD:
+            if before == status.state and incident is not None:
+                self._ensure_posted(incident)  # a crash may have come between claim and post
+                return
+            detail = self._detail(t, status, runs)
+            token = f"{status.state}@{_token_instant(t, status)}"
+            at = status.deadline if status.state is S.BREACHED and status.deadline else now
+            outcome = self.store.incidents.open_or_bump_failure(
+                key, token, min(as_utc(at), now), detail["reason"],
+                job_name=detail["job_name"], detail=detail,
+            )  # fmt: skip
+            incident = outcome.incident
+            if not outcome.is_new_run:  # e.g. at risk again after being back on track
+                incident = self.store.incidents.set_detail(incident.id, detail) or incident
+            out.opened += outcome.created
+            out.updated += not outcome.created
+            line = None if outcome.created else self._line(status, t.spec, before)
+            self._publish(incident, detail, status.state, line)
+        elif status.state in GOOD:
+            if incident is None and status.state is S.MET_LATE:
+                # Late, and no alert was up (the bot was down, or it went from nothing to a
+                # late success between two checks): still say so, once, resolved.
+                detail = {**self._detail(t, status, runs), "state": "breached"}
+                opened = self.store.incidents.open_or_bump_failure(
+                    key, f"breached@{_token_instant(t, status)}",
+                    as_utc(status.deadline or now), detail["reason"],
+                    job_name=detail["job_name"], detail=detail,
+                )  # fmt: skip
+                incident = opened.incident if opened.is_new_run else None
+                out.opened += incident is not None
+            if incident is not None:
+                self._resolve(t, incident, status, runs, out)
+        elif status.state is S.PENDING and incident is not None and before in BAD:
+            detail = {**self._detail(t, status, runs), "state": "pending"}
+            changed = self.store.incidents.set_detail(incident.id, detail) or incident
+            out.updated += 1
+            self._publish(changed, detail, "pending", self._line(status, t.spec, before))
+
+    def _settle(
+        self,
+        t: _Target,
+        incident: Incident,
+        today: monitor.SlaStatus,
+        history: Sequence[monitor.DayRuns],
+        p90: float | None,
+        runs: Sequence[RunSummary],
+        out: SlaOutcome,
+    ) -> None:
+        """An open incident that is not today's: resolve it if it was met since, close it
+        if its day (or run) is over."""
+        detail = incident.detail or {}
+        if t.spec.kind == "freshness":
+            due = _parse(detail.get("deadline"))
+            success = min((s for s in _successes(history) if due and s > due), default=None)
+            if due is None or success is None:
+                return  # still the same breach (its key only changes with a new success)
+            late = replace(today, state=S.MET_LATE, reason=monitor.SlaReason.SUCCEEDED,
+                           deadline=due, succeeded_at=success, late_by=success - due)  # fmt: skip
+            self._resolve(t, incident, late, runs, out)
+            return
+        day = _parse_day(detail.get("day"))
+        if day is None:
+            return
+        status = monitor.evaluate(t.spec, history, p90, self.clock.now(), day)
+        if status.state in GOOD:
+            self._resolve(t, incident, status, runs, out)
+        elif day < self.clock.now().astimezone(ZoneInfo(t.spec.tz)).date() or (
+            t.spec.kind == "max_duration"
+        ):
+            closed = {**detail, "state": "closed"}
+            self._resolve(t, incident, status, runs, out, detail=closed)
+
+    def _resolve(
+        self,
+        t: _Target,
+        incident: Incident,
+        status: monitor.SlaStatus,
+        runs: Sequence[RunSummary],
+        out: SlaOutcome,
+        *,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        detail = detail or self._detail(t, status, runs)
+        self.store.incidents.set_detail(incident.id, detail)
+        at = max(as_utc(status.succeeded_at or self.clock.now()), incident.last_failure_at)
+        resolved = self.store.incidents.resolve(incident.incident_key, at)
+        if resolved is None:
+            return  # another replica resolved it first
+        out.resolved += 1
+        line = self._line(status, t.spec, (incident.detail or {}).get("state"), closing=detail)
+        self._publish(resolved, detail, str(detail["state"]), line)
+
+    def _publish(
+        self, incident: Incident, detail: dict[str, Any], why: str, line: str | None
+    ) -> None:
+        channel = incident.channel or str(
+            detail.get("channel") or self.config.slack.default_channel
+        )
+        self.out.publish(
+            incident, channel, f"{why}:{incident.version}", self.render(incident), line
+        )
+
+    def _ensure_posted(self, incident: Incident) -> None:
+        if self.store.outbox.find(f"incident:{incident.id}:post") is None:
+            self._publish(incident, incident.detail or {}, "post", None)
+
+    def render(self, incident: Incident) -> dict[str, Any]:
+        """The incident's message as it stands now (post or update)."""
+        mute = self.store.mutes.active_mute(JobKey(incident.workspace_id, incident.job_id))
+        view = sla_alert(incident, now=self.clock.now(), mute=mute)
+        return self.renderer.render("alert_sla.json.j2", a=view, ids=actions.TEMPLATE_IDS)
+
+    # -- words -----------------------------------------------------------------------------
+
+    def _line(
+        self,
+        status: monitor.SlaStatus,
+        spec: monitor.SlaSpec,
+        before: str | None,
+        *,
+        closing: dict[str, Any] | None = None,
+    ) -> str:
+        reason = sla_reason(status, spec)
+        if closing is not None and closing.get("state") == "closed":
+            return f"🔴 Not met ({reason}); closed, as its day or run is over."
+        if status.state is S.BREACHED:
+            return f"🔴 Breached: {reason}."
+        if status.state is S.AT_RISK:
+            return f"🟡 At risk{' again' if before == 'pending' else ''}: {reason}."
+        if status.state is S.MET_LATE:
+            return f"🟠 Met late: {reason}."
+        if status.state is S.MET:
+            return f"✅ Met: {reason}."
+        return f"⚪ Back on track: {reason}."
+
+    def _detail(
+        self, t: _Target, status: monitor.SlaStatus, runs: Sequence[RunSummary]
+    ) -> dict[str, Any]:
+        facts = self.jobs.facts(t.job.workspace_id, t.job.job_id, name=t.job.name,
+                                owner=t.job.owner)  # fmt: skip
+        failed = _failed_run(runs, status, t.spec.tz)
+        ws = self.config.workspace(t.job.workspace_id)
+        host = ws.host.rstrip("/") if ws else None
+        day = status.day
+        start = _run_start(status)
+        if t.spec.kind == "max_duration" and start is not None:
+            day = as_utc(start).astimezone(ZoneInfo(t.spec.tz)).date()  # the run's own day
+        return {
+            **facts.as_detail(),
+            "channel": facts.channel,
+            "kind": t.spec.kind,
+            "rule": describe_rule(t.rule, self.config.timezone),
+            "rule_id": t.rule_id,
+            "state": str(status.state),
+            "reason": sla_reason(status, t.spec),
+            "day": day.isoformat(),
+            "day_label": f"{day:%a} {day.day} {day:%b}",
+            "deadline": _iso(status.deadline),
+            "expected_finish": _iso(status.expected_finish),
+            "succeeded_at": _iso(status.succeeded_at),
+            "late_by_seconds": status.late_by.total_seconds() if status.late_by else None,
+            "run_id": failed,
+            "run_url": f"{host}/jobs/{t.job.job_id}/runs/{failed}" if host and failed else None,
+        }
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def _jobs_for(self, rule: SlaRule) -> list[JobMatch]:
+        needle = rule.job.job_id if rule.job.job_id is not None else rule.job.name
+        assert needle is not None  # the config insists on a name or an id
+        rows = self._cached(("jobs", needle), JOBS_TTL,
+                            lambda: queries.job_lookup(self.warehouse, needle))  # fmt: skip
+        return [r for r in rows if rule.job.matches(r.name, r.workspace_id, r.job_id)]
+
+    def _p90(self, job: JobMatch, now: datetime) -> float | None:
+        key = JobKey(job.workspace_id, job.job_id)
+        stats = self._cached(("stats", job.workspace_id, job.job_id), STATS_TTL,
+                             lambda: queries.job_run_stats(self.warehouse, key, now=now))  # fmt: skip
+        return float(stats.p90_seconds) if stats.p90_seconds is not None else None
+
+    def _runs(self, t: _Target, now: datetime) -> list[RunSummary]:
+        key = JobKey(t.job.workspace_id, t.job.job_id)
+        table: list[RunSummary] = self._cached(
+            ("runs", key.workspace_id, key.job_id), self._ttl,
+            lambda: queries.job_recent_runs(self.warehouse, key, now=now, limit=RUNS_LIMIT),
+        )  # fmt: skip
+        if not self.jobs.live(key.workspace_id) or self._api is None:
+            return table
+        since = now - max(timedelta(days=2), timedelta(hours=(t.spec.every_hours or 0) + 24))
+        try:
+            live = self._api.list_runs(
+                key.workspace_id, job_id=key.job_id, started_from=since, max_runs=API_RUNS
+            )
+        except JobsApiError as e:  # the tables alone still judge, a little later
+            log.info("runs/list %s/%s: %s", key.workspace_id, key.job_id, e)
+            return table
+        merged = {r.run_id: r for r in table}
+        merged.update({r.run_id: s for r in live if (s := _summary(r, now)) is not None})
+        return sorted(merged.values(), key=lambda r: r.start_time, reverse=True)
+
+    def _cached(self, key: tuple[str, ...], ttl: timedelta, read: Any) -> Any:
+        now = self.clock.now()
+        hit = self._cache.get(key)
+        if hit is not None and timedelta(0) <= now - hit[0] < ttl:
+            return hit[1]
+        value = read()
+        self._cache[key] = (now, value)
+        return value
+
+
+def _summary(run: ApiRun, now: datetime) -> RunSummary | None:
+    """A Jobs API run in the shape of a job_recent_runs row (end = now while it runs)."""
+    if run.start_time is None:
+        return None
+    end = run.end_time if run.state.ended and run.end_time else now
+    return RunSummary(
+        run_id=run.run_id,
+        start_time=run.start_time,
+        end_time=end,
+        duration_seconds=int(run.duration_seconds or (end - run.start_time).total_seconds()),
+        result_state=run.state.state if run.state.ended else None,
+        termination_code=run.state.termination_code,
+        in_progress=not run.state.ended,
+        repairs=run.repairs,
+        trigger_type=run.trigger,
+        run_type=run.run_type,
+    )
+
+
+def _run_start(status: monitor.SlaStatus) -> datetime | None:
+    if status.running_since is not None:
+        return status.running_since
+    if status.deadline is not None and status.limit is not None:
+        return status.deadline - status.limit  # TOOK: the judged run's start
+    return None
+
+
+def _token_instant(t: _Target, status: monitor.SlaStatus) -> str:
+    if t.spec.kind == "max_duration":
+        start = _run_start(status)
+        return start.isoformat() if start else status.day.isoformat()
+    if t.spec.kind == "freshness":
+        return status.deadline.isoformat() if status.deadline else "never"
+    return status.day.isoformat()
+
+
+def _failed_run(runs: Sequence[RunSummary], status: monitor.SlaStatus, tz: str) -> str | None:
+    """The failed run behind the state, for the Rerun button: the day's latest finished run,
+    when it failed."""
+    if status.last_result not in FAILED_STATES:
+        return None
+    zone = ZoneInfo(tz)
+    day = [
+        r
+        for r in runs
+        if not r.in_progress and as_utc(r.start_time).astimezone(zone).date() == status.day
+    ]
+    latest = max(day, default=None, key=lambda r: r.start_time)
+    return latest.run_id if latest is not None and latest.failed else None
+
+
+def _successes(history: Sequence[monitor.DayRuns]) -> list[datetime]:
+    return sorted({as_utc(s) for d in history for s in d.success_ends})
+
+
+def _iso(value: datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
+
+
+def _parse(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _parse_day(value: object) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None

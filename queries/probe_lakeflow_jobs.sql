@@ -1,0 +1,8 @@
+-- probe_lakeflow_jobs: Whether the bot may read system.lakeflow.jobs (`jobs-bot doctor`).
+-- One row at most, whatever the table holds: a missing grant or a disabled system schema
+-- fails here with the warehouse's own error, which the doctor turns into the grant to run.
+-- Columns:
+--   readable INT  always 1
+SELECT 1 AS readable
+FROM system.lakeflow.jobs
+LIMIT 1

@@ -1,0 +1,58 @@
+"""Fixtures for the lateness alerts: an embedded warehouse filled row by row (tests.warehouse.
+wh_world), the real store on SQLite, the real templates, and — for the Jobs API path — the
+local Databricks with a JobsApi built as the bot builds it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.config import Config, load_config
+from bot.render import Renderer
+from bot.store import Store
+from bot.store.records import OutboxMessage
+from bot.warehouse import open_warehouse
+from sandbox import DEMO_CONFIG
+from tests.lateness.rows import Rows
+
+
+@pytest.fixture
+def tables() -> Iterator[Rows]:
+    wh = open_warehouse(None)
+    yield Rows(wh)
+    wh.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
+    s = Store.open(f"sqlite:///{tmp_path / 'state.db'}", clock)
+    yield s
+    s.close()
+
+
+def demo_config(**update: Any) -> Config:
+    return load_config(DEMO_CONFIG).model_copy(update=update)
+
+
+def renderer_for(config: Config, clock: FixedClock) -> Renderer:
+    return Renderer(tz=config.timezone, currency=config.cost.currency, clock=clock)
+
+
+def outbox(store: Store) -> list[OutboxMessage]:
+    """Every outbox row, in the order written (what the notifier will send)."""
+    rows, i = [], 1
+    while (found := store.outbox.get(i)) is not None:
+        rows.append(found)
+        i += 1
+    return rows
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    from tests.jobs_api.conftest import START
+
+    return FixedClock(START)
