@@ -123,6 +123,7 @@ class Bot:
         weekly: WeeklyReports | None = None,
         metrics: Metrics | None = None,
         ops: HealthServer | None = None,
+        cost_scan: CostScan | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -138,6 +139,7 @@ class Bot:
         self.digests = digests
         self.weekly = weekly
         self.metrics = metrics
+        self.cost_scan = cost_scan
         self.ops = ops  # /healthz, /readyz, /metrics when monitoring.health_port is set
 
     @property
@@ -441,6 +443,7 @@ def build(
         weekly=weekly,
         metrics=metrics,
         ops=ops,
+        cost_scan=cost_scan,
     )
 
 

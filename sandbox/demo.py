@@ -157,7 +157,12 @@ def demo_command(*, port: int, db: str | None, config: str | None, seed: int) ->
             bot.digests.send_now(reason="demo")
         if bot.weekly is not None:
             bot.weekly.send_now(reason="demo")
-        print("Reports: today's digest and the weekly cost report were sent now (demo)")
+        if bot.cost_scan is not None:
+            bot.cost_scan.run()  # the hourly scan, once now: today's cost spike is alerted
+        print(
+            "Reports: today's digest, the weekly cost report and a cost-anomaly scan were run "
+            "now (demo; normally 09:00, Mondays and hourly)"
+        )
         print(
             f"Open {base_url}/ in a browser and type /jobs help; a failure alert arrives by "
             "itself within a minute or two (Ctrl-C to stop)",

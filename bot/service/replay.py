@@ -40,8 +40,12 @@ from bot.render import Renderer
 from bot.service.alerts import FailureAlerts
 from bot.service.cost_alerts import CostScan
 from bot.service.health import Health
+from bot.service.missed_runs import MissedRuns
+from bot.service.reports.digest import Digests
+from bot.service.reports.weekly import WeeklyReports
 from bot.service.rollup import Rollup
 from bot.service.rollup import is_member_key as rollup_member
+from bot.service.sla_alerts import SlaAlerts
 from bot.store.records import Incident, IncidentKind, OutboxKind, OutboxMessage
 from bot.warehouse import queries
 
@@ -158,16 +162,23 @@ class Replay:
             router=self.rollup,
             on_enqueue=poke,
         )
-        self.checks: list[tuple[str, Callable[[], object]]] = _optional_checks(
-            cfg, clock, renderer, store, warehouse, poke
-        )
+        lateness = dict(
+            config=cfg, clock=clock, renderer=renderer, store=store, warehouse=warehouse,
+            on_enqueue=poke,
+        )  # fmt: skip
+        self.checks: list[tuple[str, Callable[[], object]]] = [
+            ("SLA alerts", SlaAlerts(**lateness).check),  # type: ignore[arg-type]
+            ("missed runs", MissedRuns(**lateness).check),  # type: ignore[arg-type]
+        ]
+        self.digests = Digests(**lateness)  # type: ignore[arg-type]
+        self.weekly = WeeklyReports(**lateness)  # type: ignore[arg-type]
         self._ts = 0
         self._at_of_ts: dict[str, datetime] = {}
 
     @property
     def included(self) -> tuple[str, ...]:
         return ("failures", "recoveries", "cost anomalies", "roll-ups", "monitoring notices",
-                *(name for name, _ in self.checks))  # fmt: skip
+                *(name for name, _ in self.checks), "daily digests", "weekly reports")  # fmt: skip
 
     def run(self, start: datetime, end: datetime) -> ReplayResult:
         start, end = as_utc(start), as_utc(end)
@@ -208,9 +219,13 @@ class Replay:
             tick = _tick_after(start, as_utc(ended), self.failure_step)
             if tick < end:
                 due.setdefault(tick, set()).add("failures")
-        trigger = cron_trigger(self.config.schedules.cost_scan, self.config.tz)
-        for fire in _fires(trigger, start, end):
-            due.setdefault(fire, set()).add("cost")
+        for kind, cron in (
+            ("cost", self.config.schedules.cost_scan),
+            ("digest", self.config.schedules.digest),
+            ("weekly", self.config.schedules.weekly_report),
+        ):
+            for fire in _fires(cron_trigger(cron, self.config.tz), start, end):
+                due.setdefault(fire, set()).add(kind)
         if self.checks:
             every = timedelta(seconds=self.config.schedules.sla_check_seconds)
             at = start + every
@@ -231,6 +246,10 @@ class Replay:
         elif kind == "cost":
             self.cost.run(at)
             self.failures.backfill_costs()
+        elif kind == "digest":
+            self.digests.due(at)
+        elif kind == "weekly":
+            self.weekly.due(at)
         elif kind == "checks":
             for name, check in self.checks:
                 try:
@@ -335,33 +354,3 @@ def _fires(trigger: Any, start: datetime, end: datetime) -> Iterable[datetime]:
 
 def _iso(at: datetime) -> str:
     return as_utc(at).isoformat().replace("+00:00", "Z")
-
-
-def _optional_checks(
-    config: Config,
-    clock: FixedClock,
-    renderer: Renderer,
-    store: StorePort,
-    warehouse: Any,
-    poke: Callable[[], None],
-) -> list[tuple[str, Callable[[], object]]]:
-    """SLA and missed-run checks, when this build has those use cases (they read the system
-    tables too; without a Jobs API they judge from the tables alone)."""
-    checks: list[tuple[str, Callable[[], object]]] = []
-    try:
-        from bot.service.sla_alerts import SlaAlerts
-
-        sla = SlaAlerts(config=config, clock=clock, renderer=renderer, store=store,
-                        warehouse=warehouse, on_enqueue=poke)  # fmt: skip
-        checks.append(("SLA alerts", sla.check))
-    except ImportError:
-        pass
-    try:
-        from bot.service.missed_runs import MissedRuns
-
-        missed = MissedRuns(config=config, clock=clock, renderer=renderer, store=store,
-                            warehouse=warehouse, on_enqueue=poke)  # fmt: skip
-        checks.append(("missed runs", missed.check))
-    except ImportError:
-        pass
-    return checks

@@ -101,6 +101,9 @@ def test_replay_gives_exactly_the_expected_messages(tmp_path: Path, account: Pat
         (_t("06:10"), "#data-alerts", "rollup", None, _t("06:10")),
         # A quiet window (300 s) after the last alert, the roll-up closes.
         (f"{DAY}T06:15:01Z", "#data-alerts", "rollup", None, _t("06:10")),
+        # The daily digest at 09:00 Amsterdam: the whole account, and the finance team's part.
+        (_t("08:00"), "#data-alerts", "digest", None, None),
+        (_t("08:00"), "#finance-data", "digest", None, None),
     ]
     assert summary == expected
     by_kind = {m["kind"] for m in got}
@@ -112,8 +115,10 @@ def test_replay_gives_exactly_the_expected_messages(tmp_path: Path, account: Pat
     assert "$180.00" in cost["text"] and "more runs: 3 vs usually 1" in json.dumps(cost["blocks"])
     head = next(m for m in got if m["kind"] == "rollup")
     assert head["text"].startswith("🔥 6 jobs failed in prod-emea since")
-    closed = got[-1]
+    closed = next(m for m in reversed(got) if m["kind"] == "rollup")
     assert "Burst over" in json.dumps(closed["blocks"]) and "7 jobs failed" in closed["text"]
+    digest = next(m for m in got if m["kind"] == "digest" and m["channel"] == "#data-alerts")
+    assert "Daily digest" in digest["text"]
 
 
 def test_the_cli_prints_json_lines_and_readable_lines(
