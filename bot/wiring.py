@@ -25,6 +25,7 @@ from bot.scheduler import At, Every, Leadership, Scheduler
 from bot.service import CommandService
 from bot.service.alerts import FailureAlerts
 from bot.service.cost_alerts import CostScan
+from bot.service.health import SLACK as HEALTH_SLACK
 from bot.service.health import WAREHOUSE, Health
 from bot.service.health import jobs_api as health_jobs_api
 from bot.service.interactions import Interactions
@@ -321,6 +322,12 @@ def build(
     health = Health(
         config=config, clock=clock, renderer=renderer, store=opened, on_enqueue=notifier.poke
     )
+
+    def slack_result(ok: bool, error: str | None) -> None:
+        metrics.slack_call("chat", None if ok else (error or "error"))
+        health.record(HEALTH_SLACK, ok, error)
+
+    notifier.on_result = slack_result  # "monitoring degraded: Slack" and Slack metrics
     alerts = FailureAlerts(
         config=config,
         clock=clock,

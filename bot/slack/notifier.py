@@ -123,6 +123,10 @@ class Notifier:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.totals = DrainStats()
+        # Told whether each send reached Slack (True) or Slack failed (False, the reason):
+        # the bot's watch on itself ("monitoring degraded: Slack") and its metrics. A 429 or
+        # a refusal is Slack answering, not failing, and is not reported as a failure.
+        self.on_result: Callable[[bool, str | None], None] | None = None
 
     # -- running -------------------------------------------------------------------------
     def drain(self, max_messages: int | None = None, deadline: float | None = None) -> DrainStats:
@@ -216,6 +220,7 @@ class Notifier:
         except Retryable as e:
             self._pace.sent(target.channel)
             self._retry(message, str(e), stats, clean=held.fresh and not e.ambiguous)
+            self._tell(False, str(e))
             return
         except (ChannelNotFound, IsArchived) as e:
             self._channel_gone(message, target, e, stats)
@@ -235,6 +240,7 @@ class Notifier:
             self._other_error(message, target, e, stats, clean=False)
             return
         self._pace.sent(target.channel)
+        self._tell(True, None)
         if sent.joined:
             stats.joined += 1
         if message.kind is OutboxKind.UPDATE and message.incident_id is not None:
@@ -249,6 +255,14 @@ class Notifier:
             stats.recovered += 1
         else:
             stats.sent += 1
+
+    def _tell(self, ok: bool, error: str | None) -> None:
+        if self.on_result is None:
+            return
+        try:
+            self.on_result(ok, error)
+        except Exception:  # the watch on Slack must never stop the sending itself
+            log.exception("on_result hook failed")
 
     def _record(self, message: OutboxMessage, ts: str | None, channel: str | None = None) -> bool:
         """mark_sent; False when the store failed. The row then stays claimed until its
