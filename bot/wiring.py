@@ -289,6 +289,8 @@ def build(
     )
     renderer = Renderer(tz=config.timezone, currency=config.cost.currency, clock=clock)
     api = jobs_api if jobs_api is not None else _jobs_api(config, env)
+    if api is not None:
+        api.on_call = metrics.jobs_api_call  # Jobs API calls by workspace, for /metrics
     answers = CommandService(wh, config, clock, renderer=renderer, live_runs=api)
     side = None
     if slack is not None and not watch:

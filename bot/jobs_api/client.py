@@ -147,6 +147,9 @@ class JobsApi:
         timer: Timer | None = None,
     ) -> None:
         self.settings = settings or JobsApiSettings()
+        # Told each call's outcome per workspace ("ok", "unavailable", "refused",
+        # "not_found"): the bot's /metrics.
+        self.on_call: Callable[[str, str], None] | None = None
         self._secrets = secrets
         self._env = dict(env or {})  # only read for the `pat_env` names
         self._timer: Timer = timer or _RealTimer()
@@ -369,12 +372,24 @@ class JobsApi:
         # A request stuck past the bound is left to finish on its own (daemon) thread; its
         # in-flight slot frees when it does.
         if not done.wait(bound + 0.5):
+            self._count(workspace_id, "unavailable")
             raise JobsApiUnavailable(name, f"no answer within {bound:g} s")
         if "error" in box:
-            raise _translate(name, box["error"], bound, not_found) from box["error"]
+            error = _translate(name, box["error"], bound, not_found)
+            self._count(workspace_id, _outcome(error))
+            raise error from box["error"]
         if "value" not in box:
+            self._count(workspace_id, "unavailable")
             raise JobsApiUnavailable(name, "the call was interrupted")
+        self._count(workspace_id, "ok")
         return box["value"]  # type: ignore[no-any-return]
+
+    def _count(self, workspace_id: str, outcome: str) -> None:
+        if self.on_call is not None:
+            try:
+                self.on_call(workspace_id, outcome)
+            except Exception:  # counting must never fail a call
+                log.exception("jobs api on_call hook failed")
 
     def _client(self, slot: _Slot) -> ApiClient:
         with slot.lock:
@@ -463,3 +478,12 @@ def _short(err: BaseException) -> str:
     text = str(err).strip() or type(err).__name__
     # Config errors append a long debug string ("Config: host=…, …"); keep the first line.
     return text.split(". Config:")[0].splitlines()[0][:300]
+
+
+def _outcome(error: JobsApiError) -> str:
+    """The metrics label of a failed call."""
+    if isinstance(error, RunNotFound | JobNotFound):
+        return "not_found"
+    if isinstance(error, JobsApiUnavailable):
+        return "unavailable"
+    return "refused"
