@@ -402,11 +402,16 @@ def _unknown_subcommand(head: str, rest: str) -> ParseError:
         return ParseError(
             f"I don't know `/jobs {head}`. Did you mean `{suggestion}`?", suggestion=suggestion
         )
-    # No subcommand looks like it: most likely a job name typed straight after /jobs.
-    suggestion = f"/jobs status {head}{tail}"
-    return ParseError(
-        f"I don't know `/jobs {head}`. To look up a job, try `{suggestion}`.", suggestion=suggestion
-    )
+    # No subcommand looks like it. One word that reads like a job name (snake_case, digits,
+    # dashes) was most likely typed straight after /jobs; plain words ("make me a sandwich")
+    # are not a job, and suggesting `status make me a sandwich` would be silly.
+    if not rest and re.search(r"[_\-\d]", head):
+        suggestion = f"/jobs status {head}"
+        return ParseError(
+            f"I don't know `/jobs {head}`. To look up a job, try `{suggestion}`.",
+            suggestion=suggestion,
+        )
+    return ParseError(f"I don't know `/jobs {head}{tail}`.")
 
 
 def _unquote(value: str) -> str:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import actions
 from bot.config import Config
@@ -15,18 +15,30 @@ from bot.service.phrases import window_phrase, window_title
 from bot.service.views import FailingJobView, FailingView
 from bot.warehouse import queries
 
+# An empty window shorter than this also looks this far back for what is failing now.
+FAILING_NOW_LOOKBACK = timedelta(days=7)
+
 
 def failing_view(reader: Reader, config: Config, window: Window, now: datetime) -> FailingView:
-    rows = reader.read(queries.failing_jobs, now=now, since=window.since)
+    # A window that ends in the past (yesterday) is answered as of its end, not as of now.
+    until = min(now, window.until)
+    rows = reader.read(queries.failing_jobs, now=until, since=window.since)
     jobs = [failing_job(config, row) for row in rows]
     # Worst first: the longest streak, then most failures in the window, then the most recent.
     jobs.sort(key=lambda j: (-j.streak, -j.failures, -j.when.timestamp()))
+    failing_now: list[str] = []
+    if not jobs and until == now and window.length < FAILING_NOW_LOOKBACK:
+        earlier = reader.read(queries.failing_jobs, now=now, since=now - FAILING_NOW_LOOKBACK)
+        earlier.sort(key=lambda r: (-r.streak, r.name or ""))
+        failing_now = [job_name(r.name, r.job_id) for r in earlier]
     return FailingView(
         window=window.label,
         window_phrase=window_phrase(window),
         window_title=window_title(window),
         jobs=tuple(jobs),
         count=len(jobs),
+        failing_now=tuple(failing_now[:5]),
+        failing_now_count=len(failing_now),
     )
 
 

@@ -45,6 +45,10 @@ class FailingView:
     window_title: str
     jobs: tuple[FailingJobView, ...]
     count: int
+    # Nothing failed in a short window, but these jobs' latest run (within a week) failed:
+    # an empty short window must not read as an all-clear.
+    failing_now: tuple[str, ...] = ()
+    failing_now_count: int = 0
 
 
 # -- /jobs status ---------------------------------------------------------------------------

@@ -15,7 +15,11 @@ EVIL = "<!channel> *boom* <http://evil|click> &amp;"
 def test_unknown_subcommand_suggests_the_right_one(stack: Stack) -> None:
     shown = ask(stack.sb, "stauts x")
     assert "Did you mean `/jobs status x`?" in shown.text
-    assert "/jobs failing" in shown.body  # the help comes along
+    # A short pointer to the help, not the whole catalogue again.
+    assert "`/jobs help`" in shown.body and "/jobs cost 7d" not in shown.body
+    sandwich = ask(stack.sb, "make me a sandwich", user="U04DAVE")
+    assert "I don't know `/jobs make me a sandwich`" in sandwich.text
+    assert "status make" not in sandwich.body  # only plausible suggestions
 
 
 def test_bad_window_explains_the_windows(stack: Stack) -> None:

@@ -42,7 +42,12 @@ def live(demo: Demo) -> Iterator[tuple[SlackSandbox, World, LocalDatabricks, Fix
     link = wiring.SlackLink(
         bot_token=sb.bot_token, api_url=sb.api_url, transport="http", signing_secret="e2e-live"
     )
-    bot = wiring.build(cfg, clock, warehouse=open_warehouse(demo.path), slack=link, jobs_api=api)
+    # A down workspace costs the interactive bound (the SDK retries a refused connection), so
+    # the "working on it" notice may come first; this test reads the answer itself.
+    bot = wiring.build(
+        cfg, clock, warehouse=open_warehouse(demo.path), slack=link, jobs_api=api,
+        working_after=60,
+    )  # fmt: skip
     bot.start()
     assert bot.request_url is not None
     sb.app_request_url = bot.request_url

@@ -120,9 +120,17 @@ def test_bad_window_and_unknown_subcommand_get_help_with_a_suggestion(demo_servi
     bad = service.answer_text("failing 3x", user_id="U1")
     _valid(bad)
     assert "`3x` is not a time window" in bad.text
-    assert any("/jobs failing 24h" in json.dumps(b) for b in bad.blocks)
+    body = json.dumps(bad.blocks)
+    assert "/jobs help" in body and "/jobs cost 7d" not in body  # a pointer, not the catalogue
     typo = service.answer_text("stauts nightly_sales", user_id="U1")
     assert "Did you mean `/jobs status nightly_sales`?" in typo.text
+    # A job name typed straight after /jobs is suggested as a status; plain words are not.
+    assert (
+        "try `/jobs status nightly_sales`"
+        in service.answer_text("nightly_sales", user_id="U1").text
+    )
+    words = service.answer_text("make me a sandwich", user_id="U1")
+    assert "status" not in words.text and "/jobs help" in json.dumps(words.blocks)
 
 
 def test_empty_results_say_so_in_a_friendly_line(hand_service):
@@ -135,6 +143,37 @@ def test_empty_results_say_so_in_a_friendly_line(hand_service):
     assert "Nothing is running" in running.text
     for answer in (failing, running):
         _valid(answer)
+
+
+def test_a_short_empty_window_is_not_an_all_clear_while_jobs_are_failing(hand_service):
+    service, _ = hand_service(
+        [job_row("1", "fine_job"), job_row("2", "broken_job")],
+        [
+            run_row("1", "10", ended_ago=timedelta(minutes=5)),
+            run_row("2", "20", ended_ago=timedelta(hours=2), state="FAILED", code="DRIVER_ERROR"),
+        ],
+    )
+    short = service.answer_text("failing 30m", user_id="U1")
+    _valid(short)
+    assert "✅" not in short.text
+    assert "1 job is failing now" in short.text and "broken_job" in short.text
+    assert short.blocks[0]["text"]["text"].startswith("🟠")
+    assert "broken_job" in service.answer_text("failing 24h", user_id="U1").text
+
+
+def test_a_window_that_ended_in_the_past_ends_there(hand_service):
+    # END is Monday 09:00 UTC (10:00 Amsterdam). The job failed yesterday evening and
+    # succeeded this morning: "yesterday" shows it failing then; "24h" shows it recovered.
+    service, _ = hand_service(
+        [job_row("3", "evening_job")],
+        [
+            run_row("3", "30", ended_ago=timedelta(hours=14), state="FAILED", code="DRIVER_ERROR"),
+            run_row("3", "31", ended_ago=timedelta(hours=2)),
+        ],
+    )
+    yesterday = service.answer_text("failing yesterday", user_id="U1")
+    assert "evening_job" in yesterday.text
+    assert "evening_job" not in service.answer_text("failing 24h", user_id="U1").text
 
 
 def test_injection_in_a_job_name_renders_literally_and_pings_no_one(hand_service):
