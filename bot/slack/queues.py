@@ -93,6 +93,7 @@ class ChannelQueues:
         were handed straight back because their channel was full."""
         deferred: dict[str, int] = {}
         claimed = 0
+        start = self._clock.now()  # one base for the whole fill, so the spacing holds
         while limit is None or claimed < limit:
             message = self._outbox.claim_next(lease=self._lease)
             if message is None:
@@ -108,7 +109,7 @@ class ChannelQueues:
             # an interval apart), and claiming moves on to the other channels' rows.
             n = deferred[target.channel] = deferred.get(target.channel, 0) + 1
             later = self._pace.interval * (len(queue) + n) + self._pace.wait(target.channel)
-            self.give_back(message, fresh, "waiting for the channel's pace", later)
+            self.give_back(message, fresh, "waiting for the channel's pace", later, since=start)
         return sum(deferred.values())
 
     def next_ready(self) -> Held | None:
@@ -131,11 +132,18 @@ class ChannelQueues:
                 self.give_back(held.message, held.fresh, "released unsent", 0.0)
         self._queues.clear()
 
-    def give_back(self, message: OutboxMessage, fresh: bool, why: str, after: float) -> None:
-        """Return a claimed row, due again in `after` seconds. `fresh` says no claim of it
-        so far can have posted it."""
+    def give_back(
+        self,
+        message: OutboxMessage,
+        fresh: bool,
+        why: str,
+        after: float,
+        since: datetime | None = None,
+    ) -> None:
+        """Return a claimed row, due again `after` seconds from `since` (default now).
+        `fresh` says no claim of it so far can have posted it."""
         try:
-            next_at = self._clock.now() + timedelta(seconds=after)
+            next_at = (since or self._clock.now()) + timedelta(seconds=after)
             released = self._outbox.mark_retry(message, why, next_at)
         except Exception:
             # The lease expires and the next claim takes the row over (searching first).
