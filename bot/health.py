@@ -89,6 +89,26 @@ def polls_recent(
     return probe
 
 
+def slack_ready(
+    connected: Callable[[], tuple[bool, str]],
+    degraded: Callable[[str], bool],
+    component: str,
+) -> Probe:
+    """Ready while Slack can reach the bot (`connected`: the websocket open, or the HTTP
+    server listening) and the bot can reach Slack (its sends are not failing in a row:
+    the same watch that posts "monitoring degraded: Slack")."""
+
+    def probe() -> Verdict:
+        ok, detail = connected()
+        if not ok:
+            return Verdict(False, detail)
+        if degraded(component):
+            return Verdict(False, f"{detail}; sends to Slack failing")
+        return Verdict(True, detail)
+
+    return probe
+
+
 def reachable(ping: Callable[[], object]) -> Probe:
     """Ready when `ping()` returns without raising (a store query, say)."""
 

@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from bot.clock import Clock
 from bot.config import Config, cron_trigger
-from bot.health import HealthServer, polls_recent, reachable
+from bot.health import HealthServer, polls_recent, reachable, slack_ready
 from bot.metrics import MeteredWarehouse, Metrics
 from bot.models import JobKey
 from bot.render import Renderer
@@ -34,7 +34,7 @@ from bot.service.reports.digest import Digests
 from bot.service.reports.weekly import WeeklyReports
 from bot.service.rollup import Rollup
 from bot.service.sla_alerts import SlaAlerts
-from bot.store.records import IncidentKind
+from bot.store.records import IncidentKind, OutboxMessage
 from bot.warehouse import Warehouse, make_warehouse, queries
 
 if TYPE_CHECKING:
@@ -125,7 +125,9 @@ class Bot:
         metrics: Metrics | None = None,
         ops: HealthServer | None = None,
         cost_scan: CostScan | None = None,
+        health: Health | None = None,
     ) -> None:
+        self.health = health  # the bot's watch on its own dependencies (degraded/restored)
         self.config = config
         self.clock = clock
         self.warehouse = warehouse
@@ -246,6 +248,17 @@ class _SlackSide:
             log.info("jobs-bot connecting to Slack in Socket Mode")
         self._transport.serve_forever()
 
+    def connected(self) -> tuple[bool, str]:
+        """Whether Slack can reach the bot now: the websocket open (Socket Mode) or the
+        server listening (HTTP)."""
+        transport = self._transport
+        if transport is None:
+            return False, "not started"
+        if isinstance(transport, _SocketTransport):
+            ok = transport.connected()
+            return ok, "socket mode connected" if ok else "socket mode disconnected"
+        return True, f"listening on {self.request_url}"
+
     def stop(self) -> None:
         # Stop taking requests first, then let the answers already acked finish (bounded),
         # before the caller closes the warehouse and the store under them.
@@ -263,6 +276,11 @@ class _Transport(Protocol):
     def serve_forever(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class _SocketTransport(_Transport, Protocol):
+    def connected(self) -> bool: ...
 
 
 def build(
@@ -330,6 +348,15 @@ def build(
         health.record(HEALTH_SLACK, ok, error)
 
     notifier.on_result = slack_result  # "monitoring degraded: Slack" and Slack metrics
+
+    def alert_posted(message: OutboxMessage) -> None:
+        if message.incident_id is None or not message.dedupe_key.endswith(":post"):
+            return  # a digest, a report, an answer: not an alert
+        incident = opened.incidents.get(message.incident_id)
+        if incident is not None:
+            metrics.alert("rollup" if rollup.is_rollup(incident) else incident.kind)
+
+    notifier.on_posted = alert_posted  # alerts by kind, for /metrics
     alerts = FailureAlerts(
         config=config,
         clock=clock,
@@ -430,6 +457,7 @@ def build(
         ops = HealthServer(
             metrics,
             {
+                "slack": slack_ready(side.connected, health.is_degraded, HEALTH_SLACK),
                 "store": reachable(opened.outbox.pending_count),
                 "polls": polls_recent(metrics, watched, stale),
             },
@@ -453,6 +481,7 @@ def build(
         metrics=metrics,
         ops=ops,
         cost_scan=cost_scan,
+        health=health,
     )
 
 

@@ -88,6 +88,7 @@ class FailureAlert:
     streak: int
     streak_phrase: str
     late: bool
+    late_via: str | None  # "api" (its Jobs API caught up) or "tables" (the system tables)
     resolved: bool
     resolved_at: datetime | None
     failing_seconds: float
@@ -178,6 +179,7 @@ def failure_alert(
         streak=incident.streak,
         streak_phrase=ordinal_streak(incident.streak),
         late=bool(d.get("late")),
+        late_via=str(d.get("late_via") or "tables") if d.get("late") else None,
         resolved=resolved,
         resolved_at=incident.resolved_at,
         failing_seconds=max(0.0, (end - incident.first_failure_at).total_seconds()),

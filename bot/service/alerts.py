@@ -139,6 +139,10 @@ class FailureAlerts:
         self._run_cost = run_cost
         self._poke = on_enqueue or (lambda: None)
         self._feeds: dict[str, RunFeed] = {}
+        # A run seen ending more than two polls (at least 3 min) after it ended is late.
+        self._late_after = max(
+            timedelta(seconds=2 * config.schedules.failure_poll_seconds), timedelta(minutes=3)
+        )
         self._jobs: dict[tuple[str, str], tuple[datetime, JobInfo | None]] = {}
         self._lock = threading.Lock()
         # Other incident kinds draw their own messages (SLA, missed run, cost anomaly): a
@@ -179,10 +183,14 @@ class FailureAlerts:
             log.warning("run feed of workspace %s: %s", workspace_id, e)
             return out
         out.calls = result.calls
+        late_before = self.clock.now() - self._late_after
         for run in result.ended:
             out.ended += 1
+            # A run that ended long before this poll saw it (the workspace's API was down,
+            # or the bot was): alerted all the same, and marked late.
+            late = run.end_time is not None and run.end_time < late_before
             try:
-                kind = self.handle_ended(run)
+                kind = self.handle_ended(run, late=late, via="api")
             except JobsApiError as e:
                 # The run stays unreported: keep the old watermark so the next poll retries.
                 out.errors.append(str(e))
@@ -275,20 +283,26 @@ class FailureAlerts:
     # -- one ended run -------------------------------------------------------------------
 
     def handle_ended(
-        self, run: ApiRun, *, late: bool = False, job: JobInfo | None = None
+        self,
+        run: ApiRun,
+        *,
+        late: bool = False,
+        job: JobInfo | None = None,
+        via: str = "tables",
     ) -> str | None:
         """What an ended run means: 'alert', 'resolved', or None (nothing to say). `job`
-        given (the system-table path) spares the Jobs API calls."""
+        given (the system-table path) spares the Jobs API calls. `late`: found well after
+        it ended, `via` the system tables or the Jobs API catching up."""
         if run.job_id is None:
             return None  # one-time submitted runs belong to no job to alert about
         if run.state.state in FAILED_STATES:
-            self._failed(run, late=late, job=job)
+            self._failed(run, late=late, job=job, via=via)
             return "alert"
         if run.state.state in RESOLVING_STATES:
             return "resolved" if self._succeeded(run, job) else None
         return None  # cancelled and skipped runs neither alert nor resolve
 
-    def _failed(self, run: ApiRun, *, late: bool, job: JobInfo | None) -> None:
+    def _failed(self, run: ApiRun, *, late: bool, job: JobInfo | None, via: str) -> None:
         assert run.job_id is not None
         ws = run.workspace_id
         job = job if job is not None else self._job(ws, run.job_id)
@@ -296,6 +310,8 @@ class FailureAlerts:
         if not run.tasks_complete and self.jobs_api is not None:
             full = self.jobs_api.get_run(ws, run.run_id)
         detail = self._detail(full, job, late=late)
+        if late:
+            detail["late_via"] = via
         key = IncidentKey(ws, run.job_id, IncidentKind.FAILURE)
         at = full.end_time or self.clock.now()
         first_error = next((t["error"] for t in detail["tasks"] if t.get("error")), None)
@@ -314,7 +330,7 @@ class FailureAlerts:
             detail=detail,
         )
         incident: Incident = outcome.incident
-        if late and not outcome.is_new_run:
+        if late and via == "tables" and not outcome.is_new_run:
             return  # the Jobs API path counted (and announced) this run already
         if outcome.is_new_run and not outcome.created:
             incident = self.store.incidents.set_detail(incident.id, detail) or incident

@@ -127,6 +127,9 @@ class Notifier:
         # the bot's watch on itself ("monitoring degraded: Slack") and its metrics. A 429 or
         # a refusal is Slack answering, not failing, and is not reported as a failure.
         self.on_result: Callable[[bool, str | None], None] | None = None
+        # Told of every message newly posted (not one found already in Slack): /metrics
+        # counts the alerts by kind from it.
+        self.on_posted: Callable[[OutboxMessage], None] | None = None
 
     # -- running -------------------------------------------------------------------------
     def drain(self, max_messages: int | None = None, deadline: float | None = None) -> DrainStats:
@@ -255,6 +258,11 @@ class Notifier:
             stats.recovered += 1
         else:
             stats.sent += 1
+            if self.on_posted is not None and message.kind is OutboxKind.POST:
+                try:
+                    self.on_posted(message)
+                except Exception:  # counting must never stop the sending
+                    log.exception("on_posted hook failed")
 
     def _tell(self, ok: bool, error: str | None) -> None:
         if self.on_result is None:

@@ -23,3 +23,7 @@ class SocketModeConnection:
 
     def stop(self) -> None:
         self._handler.close()  # type: ignore[no-untyped-call]
+
+    def connected(self) -> bool:
+        """The websocket is open (the SDK reconnects by itself after a drop)."""
+        return bool(self._handler.client.is_connected())

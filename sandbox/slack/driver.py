@@ -182,6 +182,11 @@ class SlackSandbox:
     def wait_for_socket(self, timeout: float = 5.0) -> bool:
         return bool(self.wait_until(lambda: self.server.sockets.connected, timeout))
 
+    def drop_sockets(self) -> None:
+        """Close every Socket Mode connection from Slack's side, as Slack does when it
+        refreshes or restarts its edge; the client is expected to reconnect."""
+        self.server.call(self.server.sockets.close_all())
+
     # -- acting as a person --------------------------------------------------------------
     def _default_user(self, user: str | None) -> str:
         return user or self.workspace.humans()[0].id

@@ -8,7 +8,8 @@ existing Web API faults never spoil answers by accident); a refused post there d
 as one of the URL's 5 uses. Delivery faults apply to requests sent to the app: ``stale_signature``
 (timestamp 10 minutes old), ``forged_signature`` (signed with the wrong secret),
 ``redeliver`` (send the same body a second time). Each fault fires `times` times
-(None = until cleared).
+(None = until cleared); with `every` = k it fires on one matching call in k (the
+`offset`-th of each k, counted per fault), so "a third of the calls" is deterministic.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class Fault:
     retry_after: int = 1
     status: int = 500
     seconds: float = 1.0
+    every: int = 1
+    offset: int = 0
+    seen: int = 0  # matching calls so far (for `every`)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,7 +48,7 @@ class Faults:
     def add(self, kind: str, method: str = "*", times: int | None = None, **opts: Any) -> Fault:
         if kind not in KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {', '.join(KINDS)}")
-        allowed = {"retry_after", "status", "seconds"}
+        allowed = {"retry_after", "status", "seconds", "every", "offset"}
         unknown = set(opts) - allowed
         if unknown:
             raise ValueError(f"unknown fault option(s): {', '.join(sorted(unknown))}")
@@ -54,11 +58,15 @@ class Faults:
         return fault
 
     # Friendly spellings for tests and the demo.
-    def ratelimit(self, method: str, retry_after: int = 1, times: int | None = None) -> Fault:
-        return self.add("ratelimit", method, times, retry_after=retry_after)
+    def ratelimit(
+        self, method: str, retry_after: int = 1, times: int | None = None, **opts: Any
+    ) -> Fault:
+        return self.add("ratelimit", method, times, retry_after=retry_after, **opts)
 
-    def server_error(self, method: str, status: int = 500, times: int | None = None) -> Fault:
-        return self.add("server_error", method, times, status=status)
+    def server_error(
+        self, method: str, status: int = 500, times: int | None = None, **opts: Any
+    ) -> Fault:
+        return self.add("server_error", method, times, status=status, **opts)
 
     def slow(self, method: str, seconds: float, times: int | None = None) -> Fault:
         return self.add("slow", method, times, seconds=seconds)
@@ -82,6 +90,9 @@ class Faults:
                 if fault.kind == kind and (
                     fault.method == method or (fault.method == "*" and not exact)
                 ):
+                    fault.seen += 1
+                    if fault.every > 1 and (fault.seen - 1) % fault.every != fault.offset:
+                        continue
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:

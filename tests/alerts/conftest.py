@@ -31,6 +31,7 @@ class Live:
     world: World
     clock: FixedClock
     bot: wiring.Bot
+    server: LocalDatabricks
 
     def tick(self, minutes: float = 1) -> None:
         """Time passes, the watcher polls, the notifier sends what is due."""
@@ -61,7 +62,7 @@ def live(tmp_path: Path) -> Iterator[Live]:
     assert bot.notifier is not None
     bot.notifier._pace.interval = 0.0  # the pace has its own tests; here it would only wait
     try:
-        yield Live(sb, world, clock, bot)
+        yield Live(sb, world, clock, bot, server)
     finally:
         bot.stop()
         sb.stop()
