@@ -125,6 +125,12 @@ class Scheduler:
     def job_names(self) -> list[str]:
         return [j.name for j in self._jobs]
 
+    @property
+    def jobs(self) -> tuple[Every | At, ...]:
+        """The jobs as scheduled (leader-only ones wrapped): a benchmark can run them on
+        simulated time instead of start()ing the real timer."""
+        return tuple(self._jobs)
+
     def start(self) -> None:
         self._scheduler.start()
 
