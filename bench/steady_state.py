@@ -22,6 +22,7 @@ import argparse
 import gc
 import logging
 import shutil
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -60,6 +61,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=5000)
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--callers", action="store_true", help="count queries by calling function")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     work = Path(tempfile.mkdtemp(prefix="jobs-bot-steady-"))
@@ -108,8 +110,12 @@ def main() -> None:
     queries: Counter[str] = Counter()
     inner = bot.metrics.warehouse_query
 
+    callers: Counter[str] = Counter()
+
     def counted(name: str, seconds: float, *, ok: bool = True) -> None:
         queries[name] += 1
+        if args.callers:
+            callers[f"{name} <- {_caller()}"] += 1
         inner(name, seconds, ok=ok)
 
     bot.metrics.warehouse_query = counted  # type: ignore[method-assign]
@@ -168,7 +174,14 @@ def main() -> None:
     print(f"warehouse queries per hour after that: {sum(steady.values()) / hours:.1f}")
     for name, n in steady.most_common():
         print(f"  {name:32s} {n / hours:6.1f}/h")
+    for line, n in callers.most_common(20):
+        print(f"    {n:6d}  {line}")
+    calls: Counter[str] = Counter()
+    for ws_id in urls:
+        calls.update(server.calls(ws_id))
     print(f"Jobs API calls: {sum(api_calls.values())} ({dict(api_calls)})")
+    for endpoint, n in calls.most_common(8):
+        print(f"  {endpoint:32s} {n / (args.minutes / 60):8.1f}/h")
     print(f"Slack messages posted: {len(sb.calls_to('chat.postMessage'))}")
     print(
         f"RSS: {before:.0f} MB before the bot was built, {after:.0f} MB after the hour "
@@ -177,6 +190,17 @@ def main() -> None:
     bot.stop()
     sb.stop()
     server.stop()
+
+
+def _caller() -> str:
+    """The innermost bot.service (or wiring) function on the stack: who asked."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        path = frame.f_code.co_filename.replace("\\", "/")
+        if "/bot/service/" in path or path.endswith("/bot/wiring.py"):
+            return f"{Path(path).stem}.{frame.f_code.co_name}"
+        frame = frame.f_back
+    return "?"
 
 
 def _next_fire(trigger: BaseTrigger, previous: datetime | None, now: datetime) -> datetime | None:

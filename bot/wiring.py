@@ -317,7 +317,9 @@ def build(
         )
     opened = _open_store(config, clock, store)
     if not watch:
-        return Bot(config, clock, wh, answers, renderer, side, store=opened, jobs_api=api)
+        return Bot(
+            config, clock, wh, answers, renderer, side, store=opened, jobs_api=api, metrics=metrics
+        )
     if opened is None or slack is None:
         raise ValueError("watching needs a store and Slack")
     from bot.slack.client import web_client
@@ -503,7 +505,12 @@ def _poll(
 
 def _poll_tables(alerts: FailureAlerts, health: Health) -> Callable[[], object]:
     def poll() -> None:
-        out = alerts.poll_tables()
+        try:
+            out = alerts.poll_tables()
+        except Exception as e:
+            # A dropped connection is not a UserError, and is an outage all the same.
+            health.record(WAREHOUSE, False, type(e).__name__)
+            raise
         health.record(WAREHOUSE, not out.errors, "; ".join(out.errors) or None)
 
     return poll
