@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import UserError
+from bot.warehouse.duckdb_backend import DuckDBWarehouse
 from bot.warehouse.loader import open_db
 from sandbox.demo_account import DemoStory, generate, seed_command
 from tests.dbcompare import differing_tables, row_counts
@@ -145,16 +146,20 @@ def test_repaired_runs_have_a_second_terminal_row_later(con, seeded):
     assert all(last == "SUCCEEDED" and first in FAILURE for _, last, first in rows)
 
 
-def test_job_ids_repeat_across_workspaces_as_different_jobs(con, seeded):
-    shared = q(con, """
-        SELECT job_id, count(DISTINCT workspace_id), count(DISTINCT name)
-        FROM (SELECT * FROM lakeflow.jobs
-              QUALIFY row_number() OVER (PARTITION BY workspace_id, job_id
-                                         ORDER BY change_time DESC) = 1)
-        GROUP BY job_id HAVING count(DISTINCT workspace_id) > 1""")  # fmt: skip
-    assert len(shared) >= 5
-    assert any(names > 1 for _, _, names in shared)
-    assert set(seeded[1].shared_job_ids) <= {r[0] for r in shared}
+def test_a_few_job_ids_repeat_across_workspaces_as_different_jobs(con, seeded):
+    latest = """(SELECT * FROM lakeflow.jobs
+                  QUALIFY row_number() OVER (PARTITION BY workspace_id, job_id
+                                             ORDER BY change_time DESC) = 1)"""
+    shared = q(con, f"""
+        SELECT job_id, count(DISTINCT workspace_id), count(DISTINCT name), list(name)
+        FROM {latest} GROUP BY job_id HAVING count(DISTINCT workspace_id) > 1""")  # fmt: skip
+    jobs = q(con, f"SELECT count(*) FROM {latest}")[0][0]
+    # The pitfall is there (ids are unique only within a workspace), but rare, as in a real
+    # account: every other job's id is its own.
+    assert 2 <= len(shared) <= jobs // 20
+    assert all(workspaces == names == 2 for _, workspaces, names, _ in shared)
+    assert any("nightly_sales" in names for *_, names in shared)
+    assert set(seeded[1].shared_job_ids) == {r[0] for r in shared}
 
 
 def test_scd2_history_has_renames_setting_changes_and_deleted_jobs(con, seeded):
@@ -182,6 +187,68 @@ def test_scd2_history_has_renames_setting_changes_and_deleted_jobs(con, seeded):
     assert owner_changes > 0
     task_changes = q(con, "SELECT count(*) FROM lakeflow.job_tasks WHERE delete_time IS NOT NULL")
     assert task_changes[0][0] > 0
+
+
+RUN_HOURS = """
+    SELECT j.name, j.trigger_type, r.run_id, r.state, r.hours
+    FROM (SELECT workspace_id, job_id, run_id,
+                 max_by(result_state, period_end_time) FILTER (result_state IS NOT NULL) AS state,
+                 sum(epoch(period_end_time) - epoch(period_start_time)) / 3600 AS hours
+          FROM lakeflow.job_run_timeline GROUP BY ALL) r
+    JOIN (SELECT * FROM lakeflow.jobs QUALIFY row_number() OVER
+            (PARTITION BY workspace_id, job_id ORDER BY change_time DESC) = 1) j
+      USING (workspace_id, job_id)"""
+
+
+def test_runs_take_minutes_to_a_few_hours_except_the_few_that_hung(con, seeded):
+    story = seeded[1]
+    runs = q(con, RUN_HOURS)
+    hung = {h.run_id for h in story.hung}
+    assert len(hung) == 1
+    long = {run_id for _, _, run_id, _, hours in runs if hours > 8}
+    assert long == hung, "only the hung run goes on for more than eight hours"
+    for h in story.hung:
+        ((state, hours),) = [(st, hr) for _, _, rid, st, hr in runs if rid == h.run_id]
+        assert state == "CANCELLED" and 16 <= hours <= 26
+        assert (h.end - h.start).total_seconds() / 3600 == pytest.approx(hours, abs=0.01)
+    scheduled = [hours for _, trig, rid, _, hours in runs if trig == "CRON" and rid not in hung]
+    assert statistics.median(scheduled) < 1.5 and max(scheduled) < 6
+
+
+def test_continuous_jobs_restart_every_few_hours_instead_of_running_for_days(con):
+    runs = q(con, RUN_HOURS + " WHERE j.trigger_type = 'CONTINUOUS'")
+    by_job: dict[str, list[float]] = {}
+    for name, _, _, state, hours in runs:
+        if state == "SUCCEEDED":
+            by_job.setdefault(name, []).append(hours)
+    assert {"clickstream_sessionize", "orders_cdc_stream"} <= set(by_job)
+    for name, hours in by_job.items():
+        ordered = sorted(hours)
+        p90 = ordered[int(0.9 * (len(ordered) - 1))]
+        assert statistics.median(hours) > 1.5 and p90 < 7, name
+        assert p90 < 1.15 * statistics.median(hours), f"{name}: a stream stops on a timer"
+    # One run at a time: the next run starts a minute or a few after the last one ended.
+    gaps = q(con, """
+        SELECT min(gap), max(gap) FROM (
+          SELECT first_start - lag(last_end) OVER (PARTITION BY workspace_id, job_id
+                                                   ORDER BY first_start) AS gap
+          FROM (SELECT workspace_id, job_id, run_id, epoch(min(period_start_time)) AS first_start,
+                       epoch(max(period_end_time)) AS last_end
+                FROM lakeflow.job_run_timeline WHERE trigger_type = 'CONTINUOUS'
+                GROUP BY ALL))""")[0]  # fmt: skip
+    assert gaps[0] > 0 and gaps[1] < 20 * 60
+
+
+def test_no_stream_is_running_past_its_p90_at_the_end_but_the_designed_long_runner_is(con):
+    # As the bot reads it: `/jobs running` flags a run whose elapsed time is past the job's p90.
+    running = {r["name"]: r for r in DuckDBWarehouse(con).run("runs_in_progress", {"now": END})}
+    streams = {
+        n for (n,) in q(con, "SELECT name FROM lakeflow.jobs WHERE trigger_type = 'CONTINUOUS'")
+    }
+    assert {"clickstream_sessionize", "orders_cdc_stream"} <= set(running)
+    for name in streams & set(running):
+        assert not running[name]["over_p90"] and running[name]["p90_seconds"] < 7 * 3600, name
+    assert running["weekly_finance_rollup"]["over_p90"]
 
 
 def test_jobs_have_schedules_tags_users_and_tasks(con):

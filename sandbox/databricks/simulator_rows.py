@@ -59,6 +59,9 @@ def cluster_id(seed: int, workspace_id: int, run_id: int, start_s: int) -> str:
     return f"{tm.tm_mon:02d}{tm.tm_mday:02d}-{tm.tm_hour:02d}{tm.tm_min:02d}{tm.tm_sec:02d}-{tail}"
 
 
+SETTLED_KEPT = 100_000  # settled runs remembered for repairs (a few days of a big account)
+
+
 @dataclass
 class _Segment:
     """One run entry (original or repair) or one task attempt, and how far it is written."""
@@ -91,13 +94,16 @@ class Ledger:
         self.timeline_lag = timeline_lag_s
         self.billing_lag = billing_lag_s
         self._open: dict[tuple[int, int], _Cursor] = {}
+        # Runs whose rows are all written, kept so that a repair (which reopens the run)
+        # writes only its new rows and bills only its new hours, not the whole run again.
+        self._settled: dict[tuple[int, int], _Cursor] = {}
         self.written: dict[str, int] = {JOB_RUNS: 0, TASK_RUNS: 0, USAGE: 0}
 
     def track(self, run: Run) -> None:
         """Follow a run until its last row is written (again, after a repair reopens it)."""
         key = (run.workspace_id, run.run_id)
         if key not in self._open:
-            self._open[key] = _Cursor(run.workspace_id, run.run_id)
+            self._open[key] = self._settled.pop(key, None) or _Cursor(run.workspace_id, run.run_id)
 
     @property
     def open_runs(self) -> int:
@@ -113,7 +119,9 @@ class Ledger:
                 settled = self._timeline(run, job, cur, now_s, out)
                 settled = self._usage(run, job, cur, now_s, out[USAGE]) and settled
                 if settled and not run.active:
-                    del self._open[key]
+                    self._settled[key] = self._open.pop(key)
+                    if len(self._settled) > SETTLED_KEPT:
+                        del self._settled[next(iter(self._settled))]  # the oldest
         counts = {}
         for table, rows in out.items():
             counts[table] = self.sink.append(table, rows) if rows else 0

@@ -64,6 +64,7 @@ def _plan(jobs: int, workspaces: list, w: Window, seed: int,
         used: set[str] = set()
         for local, wk in enumerate(slots[wi]):
             specs.append(make_job(ws, local, seed, w, wk, used, ap.get(wi)))
+    _share_ids(specs, n_ws, jobs, seed)
     # Scale the story with the account: more failure streaks and late jobs in bigger accounts.
     rng = random.Random(f"{seed}/roles")
     plain = [j for j in specs if not j.well_known and not j.role and j.kind != "continuous"]
@@ -76,7 +77,34 @@ def _plan(jobs: int, workspaces: list, w: Window, seed: int,
     for j in [j for j in plain[n_streak:] if j.kind == "daily"][: jobs // 100]:
         j.role, j.sigma = "late", min(j.sigma, 0.1)
         j.late_days = frozenset(rng.sample(range(max(1, w.days - 1)), min(2, max(1, w.days - 1))))
+    if w.days >= 6:  # a few runs that hung for most of a day until someone cancelled them
+        idle = [j for j in plain[n_streak:] if j.kind == "daily" and not j.role]
+        for j in idle[: max(1, jobs // 60)]:
+            j.role, j.hung_day = "hung", rng.randint(w.days // 4, w.days // 2)
     return specs
+
+
+def _share_ids(specs: list[JobSpec], n_ws: int, jobs: int, seed: int) -> None:
+    """Job ids are unique only within a workspace: a few jobs (1 + jobs // 40) get the id of a
+    different job in another workspace, nightly_sales's first, so `/jobs status <id>` has an id
+    to be ambiguous about. Every other id is used in one workspace only."""
+    if n_ws < 2:
+        return
+    rng = random.Random(f"{seed}/shared-ids")
+    takers = [j for j in specs if j.ws.index > 0 and not j.well_known]
+    rng.shuffle(takers)
+    anchor = next((j for j in specs if j.name == C.WELL_KNOWN[0].name), None)
+    taken: set[int] = set()  # id() of the jobs that took an id, and of those that gave one
+    given: set[int] = set()
+    for taker in takers[: 1 + jobs // 40]:
+        for _ in range(20):
+            giver = anchor if anchor is not None and not given else rng.choice(specs)
+            if (giver.ws.index != taker.ws.index and id(giver) not in taken
+                    and id(giver) not in given and id(taker) not in given):  # fmt: skip
+                taker.job_id = giver.job_id
+                taken.add(id(taker))
+                given.add(id(giver))
+                break
 
 
 def generate(
@@ -176,6 +204,8 @@ def _story(seed, w, wss, specs, outcomes, clusters, change, corrections, rows) -
         failing=tuple(failing), late=tuple(late), cost_spike=cost_spike,
         in_progress=tuple(S.InProgressRun(ref(j), rid, _dt(st))
                           for j, o in outcomes for rid, st in o.in_progress),
+        hung=tuple(S.HungRun(ref(j), rid, _dt(st), _dt(en))
+                   for j, o in outcomes for rid, st, en in o.hung),
         all_purpose_jobs=tuple(ref(j) for j in specs if j.compute == "all_purpose"),
         idle_clusters=tuple(S.IdleCluster(c.ws.id, c.cluster_id, c.name)
                             for c in clusters if c.pattern == "idle" and c.timeline),

@@ -114,6 +114,8 @@ def ap_usage_rows(c: ApCluster, uptime: list[tuple[int, int]], batch: Batch, w: 
     meta = {"cluster_id": c.cluster_id, "node_type": c.node_type}
     tags = {"ClusterName": c.name, "ClusterId": c.cluster_id, "Creator": c.owner,
             "Vendor": "Databricks"}  # fmt: skip
+    if c.team is not None:  # the cluster's custom tags reach its usage rows
+        tags["team"] = c.team
     identity = {"run_as": c.owner}  # for all-purpose compute, run_as is the cluster creator
     for s, e in uptime:
         for hs, secs in _hours(s, e, w):

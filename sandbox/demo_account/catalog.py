@@ -26,6 +26,7 @@ ACTIONS = (
     "ingest", "daily_load", "dedup", "snapshot", "enrich", "aggregate", "export", "compact",
     "validate", "scd2_merge", "refresh", "rollup",
 )  # fmt: skip
+STREAM_ACTIONS = ("stream", "cdc_stream", "autoloader", "sessionize")  # continuous jobs
 REGIONS = ("us", "emea", "apac", "latam")
 
 
@@ -140,12 +141,14 @@ WELL_KNOWN = (
               ws=1, role="inflight"),
     WellKnown("finance_gl_export", "finance-data", "daily", 2, 0, 20, "job_cluster", 2, ws=1,
               role="streak", streak=("ERROR", "DRIVER_ERROR", 2)),
-    WellKnown("clickstream_sessionize", "data-eng", "continuous", 0, 0, 0, "job_cluster", 1),
+    # Continuous jobs: the stream stops itself every few hours (median_min) and the continuous
+    # trigger starts the next run a minute later, so a run lasts hours, not days.
+    WellKnown("clickstream_sessionize", "data-eng", "continuous", 0, 0, 240, "job_cluster", 1),
     WellKnown("dq_checks_daily", "platform", "daily", 6, 15, 12, "all_purpose", 2, ws=2),
     WellKnown("marketing_attribution", "growth", "daily", 5, 0, 35, "serverless", 2, ws=2,
               role="rename", old_name="mkt_attribution_v2"),
     WellKnown("inventory_snapshot", "data-eng", "hourly", 0, 30, 4, "serverless", 1, ws=1),
-    WellKnown("orders_cdc_stream", "data-eng", "continuous", 0, 0, 0, "job_cluster", 1, ws=1),
+    WellKnown("orders_cdc_stream", "data-eng", "continuous", 0, 0, 360, "job_cluster", 1, ws=1),
     # A name with Slack mrkdwn control characters: it must render as text, never as a mention.
     WellKnown("partner_feed_export <acme & co>", "analytics", "daily", 7, 0, 15, "all_purpose",
               1),

@@ -55,6 +55,12 @@ def summary(story: DemoStory, db: str, seconds: float) -> str:
             f"{s.spike_node_type} ({s.dbu_factor:g}x DBU/h) instead of {s.usual_node_type}"
         )
     lines.append(f"  in progress at the end: {len(story.in_progress)} runs")
+    for h in story.hung:
+        hours = (h.end - h.start).total_seconds() / 3600
+        lines.append(f"  hung: {h.job.name} ran {hours:.0f}h from {h.start:%Y-%m-%d %H:%M} UTC "
+                     "until a user cancelled it")  # fmt: skip
+    if story.shared_job_ids:
+        lines.append(f"  job ids used in two workspaces: {', '.join(story.shared_job_ids)}")
     lines.append(
         f"  on all-purpose clusters: {', '.join(j.name for j in story.all_purpose_jobs[:5])}"
     )

@@ -48,7 +48,7 @@ def cluster_rows(c: ApCluster, batch: Batch) -> None:
     if c.deleted is not None:
         events.append((c.deleted, events[-1][1], c.deleted))
     source = "UI" if c.pattern != "always_on" else "API"
-    tags = {"ResourceClass": "Default", "team": "shared"}
+    tags = {"ResourceClass": "Default"} | ({"team": c.team} if c.team is not None else {})
     for change, max_workers, deleted in events:
         batch.rows[CLUSTERS].append((
             c.ws.id, c.cluster_id, c.name, c.owner, c.created, deleted, c.node_type,

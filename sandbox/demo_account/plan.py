@@ -15,8 +15,12 @@ from sandbox.demo_account import catalog as C
 
 DAY = 86_400
 HOUR = 3_600
-JOB_ID_BASE = 640_000_000_000
-JOB_ID_STEP = 1_013  # job ids are a per-workspace sequence, so they repeat across workspaces
+CONTINUOUS_SIGMA = 0.04  # a stream that stops itself on a timer: runs of nearly one length
+# Job ids are only unique within a workspace. Each workspace numbers its jobs in its own range
+# (15-16 digits, rising with creation as real ones do), so ids rarely repeat across workspaces;
+# the few that do are picked on purpose (`account._share_ids`).
+JOB_ID_RANGE = 10**14  # workspace i numbers its jobs in [(i + 1) * RANGE, (i + 2) * RANGE)
+JOB_ID_STEP = 1_013
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,11 @@ class Workspace:
     name: str
     url: str
     created: int
+    job_id_base: int = 0
+
+    def job_id(self, local: int) -> str:
+        # A jitter below the step keeps the ids distinct and not one regular sequence.
+        return str(self.job_id_base + local * JOB_ID_STEP + (local * 7_919 + 17) % JOB_ID_STEP)
 
 
 @dataclass
@@ -48,6 +57,7 @@ class ApCluster:
     workers: int
     owner: str
     created: int
+    team: str | None = None  # its `team` tag (the forgotten cluster has none)
     deleted: int | None = None
     resized: int | None = None  # time of a config change (SCD row)
     timeline: bool = False  # has node_timeline rows (only a bounded set does)
@@ -99,6 +109,7 @@ class JobSpec:
     changed: int | None = None  # a settings change (timeout/owner/health rule)
     new_owner: str = ""
     late_days: frozenset[int] = frozenset()
+    hung_day: int | None = None  # the day of the one run that hung until a user cancelled it
     ap_cluster: ApCluster | None = None
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -138,12 +149,15 @@ def make_workspaces(rng: random.Random, count: int, window: Window) -> list[Work
         base = C.WORKSPACE_NAMES[i % len(C.WORKSPACE_NAMES)]
         name = base if i < len(C.WORKSPACE_NAMES) else f"{base}-{i // len(C.WORKSPACE_NAMES) + 1}"
         url = f"https://adb-{wid}.{rng.randint(1, 19)}.azuredatabricks.net"
-        out.append(Workspace(i, wid, name, url, window.start - rng.randint(200, 900) * DAY))
+        ids = (i + 1) * JOB_ID_RANGE + (int(wid) % 10**12) * 10
+        out.append(Workspace(i, wid, name, url, window.start - rng.randint(200, 900) * DAY, ids))
     return out
 
 
 _AP_NAMES = ("shared-analytics", "bi-adhoc-forgotten", "data-eng-interactive", "ml-dev",
              "sql-exploration", "team-sandbox")  # fmt: skip
+# The clusters' `team` tags (billing carries them): the forgotten one was never tagged.
+_AP_TEAMS = ("analytics", None, "data-eng", "ml-platform", "analytics", "growth")
 
 
 def make_ap_clusters(ws: Workspace, count: int, window: Window, seed: int) -> list[ApCluster]:
@@ -157,6 +171,7 @@ def make_ap_clusters(ws: Workspace, count: int, window: Window, seed: int) -> li
             ws, cluster_id(rng, created), name, pattern,
             node_type=rng.choice(("Standard_DS3_v2", "Standard_DS4_v2", "Standard_E8s_v3")),
             workers=rng.randint(1, 2), owner=email(rng.choice(C.PEOPLE)), created=created,
+            team=_AP_TEAMS[k % len(_AP_TEAMS)],
         )  # fmt: skip
         if k % 3 == 2:
             c.resized = window.start + (window.days * DAY) // 2 + rng.randint(0, DAY)
@@ -184,7 +199,9 @@ def _task_layout(rng: random.Random, n: int) -> list[TaskSpec]:
 
 
 def _schedule(rng: random.Random, kind: str) -> tuple[int, int, int, float, float]:
-    """(hour, minute, weekday, median seconds, sigma) for a generated job."""
+    """(hour, minute, weekday, median seconds, sigma) for a generated job: hourly jobs take
+    1.5-20 min, daily ones 3 min-2.5 h, weekly ones 15 min-3 h; a continuous job's run lasts
+    until its stream stops itself (every 2-6 h) and the continuous trigger starts the next."""
     hour, minute, weekday = rng.randint(0, 8), rng.choice((0, 5, 10, 15, 20, 30, 45)), 0
     if kind == "hourly":
         return (
@@ -200,12 +217,12 @@ def _schedule(rng: random.Random, kind: str) -> tuple[int, int, int, float, floa
             hour,
             minute,
             weekday,
-            math.exp(rng.uniform(math.log(900), math.log(14400))),
-            rng.uniform(0.1, 0.4),
+            math.exp(rng.uniform(math.log(900), math.log(10800))),
+            rng.uniform(0.1, 0.3),
         )
     if kind == "continuous":
-        return 0, 0, 0, rng.uniform(20, 40) * HOUR, 0.5
-    return hour, minute, 0, math.exp(rng.uniform(math.log(180), math.log(10800))), rng.uniform(0.08, 0.45)  # fmt: skip
+        return 0, 0, 0, rng.choice((2, 3, 4, 6)) * HOUR, CONTINUOUS_SIGMA
+    return hour, minute, 0, math.exp(rng.uniform(math.log(180), math.log(9000))), rng.uniform(0.08, 0.3)  # fmt: skip
 
 
 def make_job(
@@ -218,7 +235,7 @@ def make_job(
         hour, minute, weekday = wk.hour, wk.minute, 0
         median_s, sigma = wk.median_min * 60, 0.12
         if kind == "continuous":
-            median_s, sigma = 30 * HOUR, 0.5
+            sigma = CONTINUOUS_SIGMA
         fail_rate = 0.02
     else:
         r = rng.random()
@@ -238,8 +255,10 @@ def make_job(
             compute = "job_cluster"
         team = rng.choice(C.TEAMS)
         ntasks = 1 if kind in ("hourly", "continuous") else rng.choice((1, 1, 2, 3, 3, 4, 5, 6))
-        name = _generated_name(rng, team, used_names)
+        name = _generated_name(rng, team, used_names, kind)
         fail_rate = rng.choice((0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.12))
+        if kind == "continuous":  # per run, and a stream runs several times a day
+            fail_rate = min(fail_rate, 0.02)
     used_names.add(name)
     owner = rng.choice(C.PEOPLE)
     use_sp = rng.random() < 0.35
@@ -248,7 +267,7 @@ def make_job(
     tasks = _task_layout(rng, ntasks)
     nlayers = max(t.layer for t in tasks) + 1
     job = JobSpec(
-        ws=ws, local=local, job_id=str(JOB_ID_BASE + local * JOB_ID_STEP), name=name, team=team,
+        ws=ws, local=local, job_id=ws.job_id(local), name=name, team=team,
         owner=email(owner), creator=email(rng.choice(C.PEOPLE)),
         creator_id=str(rng.randrange(10**14, 10**15)),
         run_as=sp if use_sp else str(rng.randrange(10**14, 10**15)),
@@ -266,8 +285,9 @@ def make_job(
     return job
 
 
-def _generated_name(rng: random.Random, team: str, used: set[str]) -> str:
-    base = f"{rng.choice(C.ENTITIES)}_{rng.choice(C.ACTIONS)}"
+def _generated_name(rng: random.Random, team: str, used: set[str], kind: str) -> str:
+    actions = C.STREAM_ACTIONS if kind == "continuous" else C.ACTIONS
+    base = f"{rng.choice(C.ENTITIES)}_{rng.choice(actions)}"
     if rng.random() < 0.3:
         base = f"{base}_{rng.choice(C.REGIONS)}"
     if team == "ml-platform" and rng.random() < 0.5:

@@ -20,9 +20,13 @@ RUN_ID_BASE = 500_000_000_000_000
 TASK_RUN_ID_BASE = 800_000_000_000_000
 SPIKE_DURATION = 3.0
 SPIKE_NODE = "Standard_DS5_v2"  # twice the DBU rate of the usual Standard_DS4_v2
+HUNG_HOURS = (16.0, 26.0)  # how long the one hung run of a `hung` job went on
 _WEIGHTS = [m.weight for m in C.FAILURE_MODES]
 _EARLY_CODES = ("CLUSTER_ERROR", "LIBRARY_INSTALLATION_ERROR")
 _CANCELLED = C.MODE_BY_CODE[("CANCELLED", "USER_CANCELED")]
+# A stream has no end to time out at: its runs crash (or are cancelled) in every other way.
+_STREAM_MODES = [m for m in C.FAILURE_MODES if m.result_state != "TIMED_OUT"]
+_STREAM_WEIGHTS = [m.weight for m in _STREAM_MODES]
 
 
 @dataclass
@@ -47,6 +51,7 @@ class Run:
     attempts: list[Attempt]
     spike: bool = False
     late: bool = False
+    hung: bool = False  # hung until a user cancelled it, the next scheduled runs skipped
 
 
 @dataclass
@@ -60,6 +65,7 @@ class Outcome:
     late_dates: list[int] = field(default_factory=list)
     repaired: int = 0
     spike_day: int | None = None
+    hung: list[tuple[str, int, int]] = field(default_factory=list)  # (run_id, start, end)
     runs: list[Run] = field(default_factory=list)
 
 
@@ -98,20 +104,21 @@ def simulate(job: JobSpec, w: Window, batch: Batch) -> Outcome:
     out = Outcome()
     runs: list[Run] = []
     if job.kind == "continuous":
-        t = max(w.start, job.created) + rng.randint(0, 2 * HOUR)
-        while t < job.stop(w):
-            dur = job.median_s * math.exp(job.sigma * rng.gauss(0, 1))
-            runs.append(
-                _new_run(job, next(run_seq), t, "CONTINUOUS", rng.randint(*setup_range), dur)
-            )
-            t += int(dur) + rng.randint(120, 600)
+        _continuous(job, w, runs, run_seq, setup_range)
     else:
+        busy_until = 0  # one run at a time: a schedule firing while a run hangs is skipped
         for sched in _scheduled(job, w):
+            if sched < busy_until:
+                continue
             dur = max(30.0, job.median_s * math.exp(job.sigma * rng.gauss(0, 1)))
             run = _new_run(job, next(run_seq), sched, "CRON", rng.randint(*setup_range), dur)
             if w.day_of(sched) in job.late_days:
                 run.late = True
                 run.attempts[0].planned *= rng.uniform(1.6, 1.9)
+            if job.hung_day is not None and w.day_of(sched) == job.hung_day:
+                a = run.attempts[0]
+                run.hung, a.planned = True, rng.uniform(HUNG_HOURS[0], HUNG_HOURS[1]) * HOUR
+                busy_until = a.start + int(a.planned)
             runs.append(run)
         if job.role == "inflight" and w.end - 130 * 60 > job.created:
             runs.append(_new_run(job, next(run_seq), w.end - 130 * 60, "ONETIME", 200, 4.0 * HOUR))
@@ -123,6 +130,29 @@ def simulate(job: JobSpec, w: Window, batch: Batch) -> Outcome:
         _emit(job, w, run, batch, task_ids)
     out.runs = runs
     return out
+
+
+def _continuous(job: JobSpec, w: Window, runs: list[Run], run_seq: Iterator[int],
+                setup_range: tuple[int, int]) -> None:  # fmt: skip
+    """A streaming job: each run lasts until the stream stops itself (its usual length) or
+    crashes part-way; the continuous trigger starts the next run a minute or two later (a few
+    minutes after a crash: the restart backs off)."""
+    rng = job.rng
+    t = max(w.start, job.created) + rng.randint(0, 2 * HOUR)
+    while t < job.stop(w):
+        dur = job.median_s * math.exp(job.sigma * rng.gauss(0, 1))
+        run = _new_run(job, next(run_seq), t, "CONTINUOUS", rng.randint(*setup_range), dur)
+        a = run.attempts[0]
+        gap = rng.randint(30, 90)
+        if rng.random() < job.fail_rate:
+            a.mode = rng.choices(_STREAM_MODES, _STREAM_WEIGHTS)[0]
+            early = a.mode.termination_code in _EARLY_CODES
+            a.planned = max(
+                60.0, dur * (rng.uniform(0.005, 0.03) if early else rng.uniform(0.05, 0.9))
+            )
+            gap *= 4
+        runs.append(run)
+        t = a.start + int(a.planned) + gap
 
 
 def _new_run(job: JobSpec, n: int, sched: int, trigger: str, setup: int, dur: float) -> Run:
@@ -149,6 +179,12 @@ def _decide(job: JobSpec, w: Window, runs: list[Run], out: Outcome) -> None:
                 break
     for r in runs:
         a = r.attempts[0]
+        if r.trigger == "CONTINUOUS" or r.hung:  # decided when planned: it ends as planned
+            a.mode = _CANCELLED if r.hung else a.mode
+            a.end = a.start + int(a.planned)
+            if job.deleted is not None and a.end > job.deleted:
+                a.end, a.mode = job.deleted, _CANCELLED
+            continue
         if id(r) in streak_runs:
             state, code, _ = job.streak  # type: ignore[misc]
             a.mode = C.MODE_BY_CODE[(state, code)]
@@ -181,6 +217,8 @@ def _decide(job: JobSpec, w: Window, runs: list[Run], out: Outcome) -> None:
             continue
         if r.late and last.mode is None:
             out.late_dates.append(w.day_of(last.end))
+        if r.hung:
+            out.hung.append((r.run_id, last.start, last.end))
         if last.mode is not None and last.mode.result_state in C.FAILURE_STATES:
             out.streak += 1
             out.last_mode, out.last_failure = last.mode, last.end

@@ -52,6 +52,17 @@ class InProgressRun:
 
 
 @dataclass(frozen=True)
+class HungRun:
+    """A run that went on for most of a day (HUNG_HOURS) until a user cancelled it; the
+    schedule's runs in between were skipped (one run at a time)."""
+
+    job: JobRef
+    run_id: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
 class IdleCluster:
     workspace_id: str
     cluster_id: str
@@ -76,6 +87,7 @@ class DemoStory:
     late: tuple[LateJob, ...]
     cost_spike: CostSpike | None
     in_progress: tuple[InProgressRun, ...]
+    hung: tuple[HungRun, ...]  # the few long runs (every other run takes minutes to hours)
     all_purpose_jobs: tuple[JobRef, ...]
     idle_clusters: tuple[IdleCluster, ...]
     renamed: tuple[tuple[JobRef, str], ...]  # (job, old name)
