@@ -72,6 +72,7 @@ class CommandService:
         # it once the watchers exist; without it those commands say what they need.
         self.interactions = interactions
         self._durations = running.Durations(self.reader)
+        self.durations = self._durations  # shared: the alerts' "usually ≤ …" reads it too
         self.renderer = renderer or Renderer(
             tz=config.timezone, currency=config.cost.currency, clock=clock
         )

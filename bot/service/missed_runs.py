@@ -75,7 +75,9 @@ class MissedRuns:
         jobs_api: LiveJobsPort | None = None,
         directory: DirectoryPort | None = None,
         on_enqueue: Any = None,
-        warehouse_ttl: timedelta = timedelta(minutes=5),
+        # Schedules change rarely and a run's start is confirmed live where the API is
+        # watched; the tables' copy is read at most every quarter hour.
+        warehouse_ttl: timedelta = timedelta(minutes=15),
     ) -> None:
         self.config = config
         self.clock = clock
@@ -137,6 +139,14 @@ class MissedRuns:
         schedule = JobSchedule(row.quartz_cron, row.timezone_id, row.paused, False, row.change_time)
         source: Source = "tables"
         starts = [row.last_run_start] if row.last_run_start else []
+        if incident is None and self.jobs.live(ws):
+            # The tables' copy of the schedule and last start first: the Jobs API is asked
+            # only about a job that looks due, not about every scheduled job every round
+            # (5,000 jobs would be 5,000 jobs/get calls). A schedule changed or a job resumed
+            # in the last minutes is judged once the jobs table has the change.
+            pre = self._evaluate(schedule, starts, now, "api")
+            if pre.state is not MissedState.MISSED:
+                return
         info, deleted = self.jobs.job_info(ws, job_id)
         if info is not None or deleted:
             source = "api"

@@ -22,8 +22,8 @@ from bot.warehouse import queries
 
 log = logging.getLogger(__name__)
 
-# The usual durations move slowly; one warehouse query per ten minutes at most.
-DURATIONS_TTL = timedelta(minutes=10)
+# The usual durations (p90 over 30 days) move slowly; one warehouse query per half hour at most.
+DURATIONS_TTL = timedelta(minutes=30)
 
 
 class LiveRuns(Protocol):

@@ -44,7 +44,10 @@ log = logging.getLogger(__name__)
 S = monitor.SlaState
 BAD = frozenset({S.AT_RISK, S.BREACHED})
 GOOD = frozenset({S.MET, S.MET_LATE})
-JOBS_TTL = timedelta(minutes=10)  # which jobs a rule names (job_lookup)
+JOBS_TTL = timedelta(hours=1)  # which jobs a rule names (job_lookup): renames are rare
+# A workspace watched through the Jobs API gets its recent runs live from runs/list every
+# round; the tables then only add older history, which an hour's cache serves.
+LIVE_HISTORY_TTL = timedelta(hours=1)
 STATS_TTL = timedelta(hours=1)  # p90 of 30 days of runs moves slowly
 API_RUNS = 100  # per job and check: two days of an hourly job, with room
 
@@ -354,8 +357,9 @@ class SlaAlerts:
 
     def _runs(self, t: _Target, now: datetime) -> list[RunSummary]:
         key = JobKey(t.job.workspace_id, t.job.job_id)
+        watched = self.jobs.live(key.workspace_id) and self._api is not None
         table: list[RunSummary] = self._cached(
-            ("runs", key.workspace_id, key.job_id), self._ttl,
+            ("runs", key.workspace_id, key.job_id), LIVE_HISTORY_TTL if watched else self._ttl,
             lambda: queries.job_recent_runs(self.warehouse, key, now=now, limit=RUNS_LIMIT),
         )  # fmt: skip
         if not self.jobs.live(key.workspace_id) or self._api is None:
