@@ -38,6 +38,7 @@ SLASH = frozenset({
     "failing_jobs", "job_lookup", "job_recent_runs", "job_run_stats", "job_duration_trend",
     "job_cost", "run_cost", "runs_in_progress", "job_durations", "sla_inputs", "cost_by",
     "cost_total", "cost_daily", "cost_anomaly_candidates", "waste", "workspaces",
+    "cost_tag_keys",
 })  # fmt: skip
 
 
@@ -90,6 +91,7 @@ def floors(p: dict[str, Any]) -> dict[str, list[str]]:
         "cost_by": [f"{usage} WHERE usage_start_time >= {_ts(p['prev_since'])}", "lakeflow.jobs"],
         "cost_total": [f"{usage} WHERE usage_start_time >= {_ts(p['prev_since'])}"],
         "cost_daily": [f"{usage} WHERE usage_start_time >= {_ts(p['since'])}"],
+        "cost_tag_keys": [f"{usage} WHERE usage_start_time >= {_ts(p['since'])}"],
         "run_cost": [usage],
         "cost_anomaly_candidates": [
             f"{usage} WHERE usage_date >= {_date(day - timedelta(days=28))}",
@@ -136,6 +138,11 @@ def pick_params(wh: DuckDBWarehouse) -> dict[str, Any]:
         "days": 30,
         "group_by": "job",
         "tag_key": None,
+        # As /jobs cost and /jobs anomalies bind them (bot/service/cost.py).
+        "cut_previous": True,
+        "prev_until": None,
+        "min_z": 3.5,
+        "idle_cpu_percent": 5.0,
     }
 
 

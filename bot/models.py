@@ -23,6 +23,7 @@ class MatchKind(StrEnum):
     EXACT = "exact"
     SUBSTRING = "substring"
     FUZZY = "fuzzy"
+    RENAMED = "renamed"  # the text is a name the job had before (SCD2 history), not its name now
 
 
 class CostGroup(StrEnum):
@@ -78,6 +79,16 @@ class JobMatch:
 
 
 @dataclass(frozen=True)
+class JobFound(JobMatch):
+    """A job_lookup row with what `/jobs status` says about the job besides its runs: when it
+    lost the name typed (match_kind renamed), when it was deleted, and whether it is paused."""
+
+    renamed_at: datetime | None
+    delete_time: datetime | None
+    paused: bool
+
+
+@dataclass(frozen=True)
 class RunSummary:
     run_id: str
     start_time: datetime
@@ -128,6 +139,8 @@ class JobCost:
     runs_billed_30d: int
     currency_code: str
     last_usage_end_time: datetime | None
+    # Task hours on all-purpose clusters: billing charges those to the cluster, never the job.
+    all_purpose_hours_30d: float
 
 
 @dataclass(frozen=True)
@@ -206,6 +219,15 @@ class CostTotal:
     dbus: Decimal
     currency_code: str
     last_usage_end_time: datetime | None
+    billed_until: datetime | None  # the current window's latest usage end (at most its end)
+    prev_until: datetime | None  # where the previous window ends (cut like the current one)
+    data_from: datetime | None  # earliest usage start from a day before the previous window
+
+
+@dataclass(frozen=True)
+class TagKey:
+    tag_key: str
+    jobs: int
 
 
 @dataclass(frozen=True)

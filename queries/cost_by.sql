@@ -1,4 +1,6 @@
--- cost_by: Cost in [:since, :until) vs [:prev_since, :since), grouped, biggest first.
+-- cost_by: Cost in [:since, :until) vs [:prev_since, :prev_until), grouped, biggest first.
+-- The previous window ends at :prev_until when given (cost_total's prev_until: cut where
+-- billing has reached in the current window, so like is compared with like), else at :since.
 -- Groups: job (workspace_id + job_id; usage without a job id, e.g. jobs on all-purpose
 -- clusters, forms one NULL group), workspace, sku, owner (the job's owner, else the usage's
 -- custom_tags['owner'], else identity_metadata.run_as) or tag (custom_tags[:tag_key]).
@@ -8,7 +10,8 @@
 -- Params:
 --   :since TIMESTAMP  window start (UTC)
 --   :until TIMESTAMP  window end, exclusive
---   :prev_since TIMESTAMP  previous window start (it ends at :since)
+--   :prev_since TIMESTAMP  previous window start
+--   :prev_until TIMESTAMP?  previous window end, exclusive (NULL: :since)
 --   :group_by STRING  job, workspace, sku, owner or tag
 --   :tag_key STRING?  the custom tag to group by when :group_by = tag
 --   :limit INT  how many groups
@@ -18,7 +21,7 @@
 --   workspace_id STRING  set when grouping by job
 --   job_id STRING  set when grouping by job
 --   cost DECIMAL  this window
---   prev_cost DECIMAL  previous window
+--   prev_cost DECIMAL  previous window, [:prev_since, :prev_until)
 --   change_pct DOUBLE  (cost - prev_cost) / prev_cost * 100; NULL when prev_cost is 0
 --   dbus DECIMAL  this window's DBUs (usage_unit DBU; other units are priced, not counted)
 --   currency_code STRING
@@ -52,6 +55,7 @@ priced AS (
     AND u.usage_date <= to_date(:until)
     AND u.usage_start_time >= :prev_since
     AND u.usage_start_time < :until
+    AND (u.usage_start_time >= :since OR u.usage_start_time < coalesce(:prev_until, :since))
 ),
 keyed AS (
   SELECT

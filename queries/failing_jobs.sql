@@ -26,51 +26,75 @@
 --   result_state STRING  ERROR, FAILED or TIMED_OUT
 --   termination_code STRING  e.g. RUN_EXECUTION_ERROR
 --   owner STRING  tags['owner'], run_as_user_name, creator_user_name, else billing's run_as
-WITH ok AS (
-  -- Each job's last success. A SUCCEEDED row always ends its run (only runs that did not
-  -- succeed are repaired), so rows suffice here and no per-run grouping of all history is
-  -- needed: that grouping is what made this query slow.
-  SELECT workspace_id, job_id, max(period_end_time) AS last_ok_time
+WITH candidates AS (
+  -- Jobs whose last terminal row in the window is not a success: every failing job is one
+  -- (its latest decisive run ended in the window in a failure, and a success row after it
+  -- would be a later decisive run). This pass reads no run_id, so it is cheap; the run_id
+  -- pass below then groups only these jobs' rows. ok_in_window is NULL when the window holds
+  -- no success: only then does the streak reach back before the window.
+  SELECT
+    workspace_id,
+    job_id,
+    max(period_end_time) FILTER (WHERE result_state = 'SUCCEEDED') AS ok_in_window
   FROM system.lakeflow.job_run_timeline
-  WHERE result_state = 'SUCCEEDED'
+  WHERE result_state IS NOT NULL
+    AND period_end_time >= :since
     AND period_end_time <= :now
     AND period_end_time > :now - INTERVAL 90 DAYS
     AND (run_type = 'JOB_RUN' OR run_type IS NULL)
   GROUP BY workspace_id, job_id
+  HAVING max_by(result_state, period_end_time) <> 'SUCCEEDED'
 ),
-decisive AS (
-  -- Runs with a terminal row after the job's last success or in the window: the only runs a
-  -- streak or a window count can involve. A run's final state is its last terminal row.
+runs AS (
+  -- The candidates' runs: from the window on, or over the 90 days when the window holds no
+  -- success. A run's final state is its last terminal row, so grouping a suffix of its rows
+  -- gives the same end, state and code as grouping all of them.
   SELECT
     r.workspace_id,
     r.job_id,
     r.run_id,
+    max(c.ok_in_window) AS ok_in_window,
     max(r.period_end_time) AS end_time,
     max_by(r.result_state, r.period_end_time) AS result_state,
-    max_by(r.termination_code, r.period_end_time) AS termination_code
+    max_by(r.termination_code, r.period_end_time) AS termination_code,
+    max(r.period_end_time) FILTER (WHERE r.result_state = 'SUCCEEDED') AS ok_time
   FROM system.lakeflow.job_run_timeline AS r
-  LEFT JOIN ok AS o ON o.workspace_id = r.workspace_id AND o.job_id = r.job_id
+  JOIN candidates AS c ON c.workspace_id = r.workspace_id AND c.job_id = r.job_id
   WHERE r.result_state IS NOT NULL
     AND r.period_end_time <= :now
     AND r.period_end_time > :now - INTERVAL 90 DAYS
     AND (r.run_type = 'JOB_RUN' OR r.run_type IS NULL)
-    AND (o.last_ok_time IS NULL OR r.period_end_time >= o.last_ok_time
-      OR r.period_end_time >= :since)
+    AND (r.period_end_time >= :since OR c.ok_in_window IS NULL)
   GROUP BY r.workspace_id, r.job_id, r.run_id
-  HAVING max_by(r.result_state, r.period_end_time) = 'SUCCEEDED'
-    OR max_by(r.result_state, r.period_end_time) IN ('ERROR', 'FAILED', 'TIMED_OUT')
+),
+ok AS (
+  -- Each candidate's last success (SUCCEEDED rows, 90 days).
+  SELECT
+    workspace_id,
+    job_id,
+    coalesce(max(ok_in_window), max(ok_time)) AS last_ok_time
+  FROM runs
+  GROUP BY workspace_id, job_id
+),
+decisive AS (
+  -- Decisive runs (succeeded or failed; CANCELLED, SKIPPED, … are neutral) that ended after
+  -- the last success or in the window: the only runs a streak or a window count involves.
+  SELECT d.*, o.last_ok_time
+  FROM runs AS d
+  JOIN ok AS o ON o.workspace_id = d.workspace_id AND o.job_id = d.job_id
+  WHERE (d.result_state = 'SUCCEEDED' OR d.result_state IN ('ERROR', 'FAILED', 'TIMED_OUT'))
+    AND (o.last_ok_time IS NULL OR d.end_time >= o.last_ok_time OR d.end_time >= :since)
 ),
 per_job AS (
   SELECT
-    d.workspace_id,
-    d.job_id,
-    max(d.end_time) AS last_end_time,
-    max(o.last_ok_time) AS last_ok_time,
-    count_if(d.result_state <> 'SUCCEEDED' AND d.end_time >= :since) AS failures_in_window,
-    count_if(d.end_time >= :since) AS runs_in_window
-  FROM decisive AS d
-  LEFT JOIN ok AS o ON o.workspace_id = d.workspace_id AND o.job_id = d.job_id
-  GROUP BY d.workspace_id, d.job_id
+    workspace_id,
+    job_id,
+    max(end_time) AS last_end_time,
+    max(last_ok_time) AS last_ok_time,
+    count_if(result_state <> 'SUCCEEDED' AND end_time >= :since) AS failures_in_window,
+    count_if(end_time >= :since) AS runs_in_window
+  FROM decisive
+  GROUP BY workspace_id, job_id
 ),
 failing AS (
   -- The latest decisive run ended in the window and did not succeed.
@@ -107,32 +131,49 @@ jobs AS (
   WHERE change_time <= :now
   QUALIFY row_number() OVER (PARTITION BY workspace_id, job_id ORDER BY change_time DESC) = 1
 ),
+named AS (
+  SELECT
+    l.workspace_id,
+    l.job_id,
+    j.name,
+    s.streak,
+    s.failures_in_window,
+    s.runs_in_window,
+    l.run_id,
+    l.end_time,
+    l.result_state,
+    l.termination_code,
+    coalesce(j.tags['owner'], j.run_as_user_name, j.creator_user_name) AS job_owner
+  FROM latest AS l
+  JOIN streaks AS s ON s.workspace_id = l.workspace_id AND s.job_id = l.job_id
+  LEFT JOIN jobs AS j ON j.workspace_id = l.workspace_id AND j.job_id = l.job_id
+  WHERE j.delete_time IS NULL OR j.delete_time > :now
+),
 billed_as AS (
+  -- Billing is read only for jobs the jobs table names no owner for.
   SELECT u.workspace_id, u.usage_metadata.job_id AS job_id,
     max_by(u.identity_metadata.run_as, u.usage_end_time) AS run_as
   FROM system.billing.usage AS u
-  JOIN failing AS f ON f.workspace_id = u.workspace_id AND f.job_id = u.usage_metadata.job_id
-  WHERE u.usage_date >= date_sub(to_date(:now), 30)
+  JOIN named AS n ON n.workspace_id = u.workspace_id AND n.job_id = u.usage_metadata.job_id
+  WHERE n.job_owner IS NULL
+    AND u.usage_date >= date_sub(to_date(:now), 30)
     AND u.usage_date <= to_date(:now)
     AND u.usage_end_time <= :now
     AND u.identity_metadata.run_as IS NOT NULL
   GROUP BY u.workspace_id, u.usage_metadata.job_id
 )
 SELECT
-  l.workspace_id,
-  l.job_id,
-  j.name,
-  s.streak,
-  s.failures_in_window,
-  s.runs_in_window,
-  l.run_id AS last_run_id,
-  l.end_time AS last_failure_time,
-  l.result_state,
-  l.termination_code,
-  coalesce(j.tags['owner'], j.run_as_user_name, j.creator_user_name, b.run_as) AS owner
-FROM latest AS l
-JOIN streaks AS s ON s.workspace_id = l.workspace_id AND s.job_id = l.job_id
-LEFT JOIN jobs AS j ON j.workspace_id = l.workspace_id AND j.job_id = l.job_id
-LEFT JOIN billed_as AS b ON b.workspace_id = l.workspace_id AND b.job_id = l.job_id
-WHERE j.delete_time IS NULL OR j.delete_time > :now
-ORDER BY s.streak DESC, s.failures_in_window DESC, l.end_time DESC, l.workspace_id, l.job_id
+  n.workspace_id,
+  n.job_id,
+  n.name,
+  n.streak,
+  n.failures_in_window,
+  n.runs_in_window,
+  n.run_id AS last_run_id,
+  n.end_time AS last_failure_time,
+  n.result_state,
+  n.termination_code,
+  coalesce(n.job_owner, b.run_as) AS owner
+FROM named AS n
+LEFT JOIN billed_as AS b ON b.workspace_id = n.workspace_id AND b.job_id = n.job_id
+ORDER BY n.streak DESC, n.failures_in_window DESC, n.end_time DESC, n.workspace_id, n.job_id

@@ -1,9 +1,11 @@
 -- job_run_stats: One job's success rate over 7 and 30 days and its duration percentiles.
 -- Counts finished runs (final state known) that ended in the window. Durations are sums of
 -- slice lengths of SUCCEEDED runs in the last 30 days (failed runs often stop early and
--- would drag the percentiles down). percentile() interpolates. Success rates are over decisive
--- runs (SUCCEEDED or failed): a CANCELLED, SKIPPED or BLOCKED run is counted in runs_* but
--- is neither a success nor a failure, and stays out of the rate's denominator.
+-- would drag the percentiles down); job_durations computes the same p50/p90 for every job, so
+-- `/jobs status` and `/jobs running` judge a run in flight against one p90. percentile()
+-- interpolates. Success rates are over decisive runs (SUCCEEDED or failed): a CANCELLED,
+-- SKIPPED or BLOCKED run is counted in runs_* but is neither a success nor a failure, and
+-- stays out of the rate's denominator.
 -- Only JOB_RUN rows count (NULL run_type read as JOB_RUN): SUBMIT_RUN rows are one-off
 -- runs/submit calls with no saved job, WORKFLOW_RUN rows notebook-workflow children of a
 -- run already counted.

@@ -175,19 +175,61 @@ def test_warehouse_needs_exactly_one_kind(tmp_path: Path, warehouse: str) -> Non
     )
 
 
-def test_databricks_warehouse_http_path_and_pasted_url(tmp_path: Path) -> None:
-    text = BASE.replace(
+def _databricks(server_hostname: str, http_path: str) -> str:
+    return BASE.replace(
         'embedded: {path: ":memory:"}',
-        "databricks: {server_hostname: 'https://adb-1.2.azuredatabricks.net/', "
-        "http_path: /sql/warehouses/abc}",
+        f"databricks: {{server_hostname: '{server_hostname}', http_path: '{http_path}'}}",
     )
-    assert only(problems(tmp_path, base=text)).startswith(
-        'warehouse.databricks.http_path: "/sql/warehouses/abc" is not like /sql/1.0/warehouses/'
+
+
+def test_databricks_warehouse_http_path_must_be_a_warehouse_path(tmp_path: Path) -> None:
+    text = _databricks("adb-1.2.azuredatabricks.net", "/sql/warehouses/abc")
+    assert only(problems(tmp_path, base=text)) == (
+        'warehouse.databricks.http_path: "/sql/warehouses/abc" is not like '
+        "/sql/1.0/warehouses/<id> (line 3)"
     )
     good = write(tmp_path, text.replace("/sql/warehouses/abc", "/sql/1.0/warehouses/abc"), "ok.yml")
     config = load_config(good, env={})
     assert config.warehouse.databricks is not None
     assert config.warehouse.databricks.server_hostname == "adb-1.2.azuredatabricks.net"
+    assert config.warehouse.databricks.http_path == "/sql/1.0/warehouses/abc"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "message"),
+    [
+        (
+            "https://adb-1.2.azuredatabricks.net/",
+            '"https://adb-1.2.azuredatabricks.net/" is a URL, not a host name: drop "https://" '
+            "and write adb-1.2.azuredatabricks.net",
+        ),
+        (
+            "https://adb-1.2.azuredatabricks.net/sql/1.0/warehouses/abc",
+            '"https://adb-1.2.azuredatabricks.net/sql/1.0/warehouses/abc" is a URL, not a host '
+            'name: drop "https://" and the path and write adb-1.2.azuredatabricks.net',
+        ),
+        (
+            "http://adb-1.2.azuredatabricks.net",
+            '"http://adb-1.2.azuredatabricks.net" is a URL, not a host name: drop "http://" and '
+            "write adb-1.2.azuredatabricks.net",
+        ),
+    ],
+)
+def test_server_hostname_given_as_a_url_says_to_drop_the_scheme(
+    tmp_path: Path, pasted: str, message: str
+) -> None:
+    text = _databricks(pasted, "/sql/1.0/warehouses/abc")
+    assert only(problems(tmp_path, base=text)) == (
+        f"warehouse.databricks.server_hostname: {message} (line 3)"
+    )
+
+
+def test_http_path_without_a_leading_slash_says_so(tmp_path: Path) -> None:
+    text = _databricks("adb-1.2.azuredatabricks.net", "sql/1.0/warehouses/abc")
+    assert only(problems(tmp_path, base=text)) == (
+        'warehouse.databricks.http_path: "sql/1.0/warehouses/abc" needs a leading "/": '
+        'write "/sql/1.0/warehouses/abc" (line 3)'
+    )
 
 
 def test_misspelt_key_is_unknown_with_a_suggestion(tmp_path: Path) -> None:
@@ -262,6 +304,57 @@ def test_sla_needs_exactly_one_kind_and_job_id_needs_workspace(tmp_path: Path) -
     )
     assert lines[0].startswith("slas[0]: give exactly one of deadline, max_duration, freshness")
     assert lines[1].startswith("slas[1].job: job_id needs workspace_id too")
+
+
+def test_two_sla_rules_of_one_kind_for_one_job_name_the_first(tmp_path: Path) -> None:
+    lines = problems(
+        tmp_path,
+        """\
+        slas:
+          - job: {name: nightly_sales}
+            deadline: "07:00"
+            days: Mon-Fri
+          - job: {name: nightly_sales}
+            max_duration: 90m
+          - job: {name: nightly_sales, workspace_id: "111"}
+            deadline: "08:00"
+          - job: {workspace_id: "222", job_id: "7"}
+            freshness: 6h
+          - job: {workspace_id: 222, job_id: 7}
+            freshness: 2h
+        """,
+    )
+    assert lines == [
+        'slas[2]: a second deadline rule for job "nightly_sales" in workspace 111 on Mon-Fri '
+        "(the first is slas[0], line 13); keep one, or give them days that do not overlap "
+        "(line 18)",
+        "slas[4]: a second freshness rule for job 7 in workspace 222 (the first is slas[3], "
+        "line 20); keep one (line 22)",
+    ]
+
+
+def test_sla_rules_that_can_hold_together_are_fine(tmp_path: Path) -> None:
+    lines = problems(
+        tmp_path,
+        """\
+        slas:
+          - job: {name: nightly_sales}
+            deadline: "07:00"
+            days: Mon-Fri
+          - job: {name: nightly_sales}
+            deadline: "10:00"
+            days: Sat-Sun
+          - job: {name: nightly_sales}
+            max_duration: 90m
+          - job: {name: nightly_sales, workspace_id: "111"}
+            freshness: 1d
+          - job: {name: nightly_sales, workspace_id: "222"}
+            freshness: 1d
+          - job: {name: other_job}
+            max_duration: 90m
+        """,
+    )
+    assert lines == []
 
 
 def test_slack_ids_are_checked(tmp_path: Path) -> None:
@@ -368,6 +461,28 @@ def test_cli_check_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert capsys.readouterr().out.strip() == f"{good}: OK"
 
 
+def test_cli_check_config_reports_the_issue_12_mistakes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        _databricks("https://adb-1.2.azuredatabricks.net", "sql/1.0/warehouses/abc").replace(
+            "slack:\n", "slack:\n  token: xoxb-1-2-abc\n"
+        )
+        + 'slas:\n  - job: {name: x}\n    deadline: "07:00"\n'
+        + '  - job: {name: x}\n    deadline: "08:00"\n'
+    )
+    assert main(["check-config", write(tmp_path, text, "bad.yml")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in out] == [
+        "warehouse.databricks.http_path",
+        "warehouse.databricks.server_hostname",
+        "slack.token",
+        "slas[1]",
+    ]
+    assert "(SLACK_BOT_TOKEN)" in out[2] and "DATABRICKS_TOKEN" not in out[2]
+    assert "the first is slas[0], line 14" in out[3]
+
+
 # --- secrets -------------------------------------------------------------------------------
 
 SECRET_ENV = {
@@ -416,6 +531,38 @@ def test_missing_secrets_per_run_mode(tmp_path: Path) -> None:
     assert oauth.missing_secrets() == ["DATABRICKS_CLIENT_SECRET"]
     full = load_config(path, env={**SECRET_ENV})
     assert full.missing_secrets() == []
+
+
+@pytest.mark.parametrize(
+    ("where", "yaml", "variable"),
+    [
+        ("slack.token", "slack:\n  token: not-here\n", "SLACK_BOT_TOKEN"),
+        ("slack.bot_token", "slack:\n  bot_token: not-here\n", "SLACK_BOT_TOKEN"),
+        ("slack.app_token", "slack:\n  app_token: not-here\n", "SLACK_APP_TOKEN"),
+        ("slack.token", "slack:\n  token: xapp-1-A111-333-x\n", "SLACK_APP_TOKEN"),
+        ("slack.signing_secret", "slack:\n  signing_secret: abc\n", "SLACK_SIGNING_SECRET"),
+        ("warehouse.token", "warehouse:\n  token: abc\n", "DATABRICKS_TOKEN"),
+        (
+            "warehouse.client_secret",
+            "warehouse:\n  client_secret: abc\n",
+            "DATABRICKS_CLIENT_SECRET",
+        ),  # fmt: skip
+        ("state.password", "state:\n  password: abc\n", "JOBS_BOT_STATE_URL"),
+        (
+            "workspaces[0].token",
+            "workspaces:\n  - token: dapi0123456789abcdef0123\n",
+            "DATABRICKS_TOKEN, or a variable named by this workspace's pat_env",
+        ),  # fmt: skip
+    ],
+)
+def test_a_pasted_secret_names_the_variable_it_belongs_in(
+    tmp_path: Path, where: str, yaml: str, variable: str
+) -> None:
+    # A file of that section alone: its other problems (missing sections) are listed too.
+    lines = [line for line in check_file(write(tmp_path, yaml)) if "looks like a secret" in line]
+    assert lines[0].startswith(f"{where}: looks like a secret: put it in the environment")
+    assert f"({variable}), not the file" in lines[0]
+    assert "DATABRICKS_TOKEN" not in lines[0] or variable.startswith("DATABRICKS_TOKEN")
 
 
 def test_secret_in_the_file_is_flagged(tmp_path: Path) -> None:

@@ -168,7 +168,7 @@ def _validate(
         problems.append(Problem(path, message, _line(parsed, path, key=True)))
     data = {k: v for k, v in data.items() if k != "secrets"}
 
-    for path, message in checks.cross_check(data):
+    for path, message in checks.cross_check(data, lambda p: _line(parsed, p)):
         problems.append(Problem(path, message, _line(parsed, path)))
 
     config = None

@@ -141,8 +141,11 @@ class Config(Section):
 
     @property
     def uses_databricks(self) -> bool:
-        """Whether a run talks to Databricks (and so needs its credentials)."""
-        return self.warehouse.databricks is not None or any(w.jobs_api for w in self.workspaces)
+        """Whether a run needs the shared Databricks credentials (DATABRICKS_TOKEN or OAuth):
+        for a SQL warehouse, or a Jobs API workspace without a PAT of its own (`pat_env`)."""
+        return self.warehouse.databricks is not None or any(
+            w.jobs_api and not w.pat_env for w in self.workspaces
+        )
 
     def missing_secrets(self) -> list[str]:
         """What `jobs-bot run` still needs from the environment for this config."""

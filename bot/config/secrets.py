@@ -111,18 +111,36 @@ def secret_like_value(value: object) -> bool:
     return isinstance(value, str) and bool(_SECRET_VALUE.match(value.strip()))
 
 
-def env_hint(key: str) -> str:
-    """The environment variable a pasted secret most likely belongs in."""
-    k = key.lower()
-    if "app" in k and "token" in k:
+def env_hint(path: tuple[str | int, ...], value: object = None) -> str:
+    """Where a secret pasted into the file at `path` belongs instead: the documented
+    environment variable, judged first by the value itself (a Slack token says what it is),
+    then by the words of the whole path, so `slack.token` is the Slack bot token and not
+    DATABRICKS_TOKEN just because its own key is "token"."""
+    words = {w for part in path for w in re.split(r"[^a-z0-9]+", str(part).lower()) if w}
+    section = str(path[0]).lower() if path else ""
+    text = value.strip() if isinstance(value, str) else ""
+    if text.startswith("xapp-"):
         return "SLACK_APP_TOKEN"
-    if "signing" in k:
-        return "SLACK_SIGNING_SECRET"
-    if "slack" in k or "bot" in k:
+    if text.startswith("xox"):
         return "SLACK_BOT_TOKEN"
-    if "client" in k and "secret" in k:
+    databricks_token = bool(re.match(r"^dapi[0-9a-f]{16,}", text, re.I))
+    if section == "workspaces" and (databricks_token or words & {"token", "pat"}):
+        # A PAT works in its own workspace only, so with several workspaces each one's token
+        # sits in the variable its pat_env names.
+        return "DATABRICKS_TOKEN, or a variable named by this workspace's pat_env"
+    if databricks_token:
+        return "DATABRICKS_TOKEN"
+    if "signing" in words:
+        return "SLACK_SIGNING_SECRET"
+    if section == "slack" or "slack" in words:
+        return "SLACK_APP_TOKEN" if words & {"app", "xapp"} else "SLACK_BOT_TOKEN"
+    if "bot" in words and "token" in words:
+        return "SLACK_BOT_TOKEN"
+    if section == "state":
+        return "JOBS_BOT_STATE_URL"
+    if "client" in words and "secret" in words:
         return "DATABRICKS_CLIENT_SECRET"
-    if "databricks" in k or "token" in k:
+    if words & {"databricks", "warehouse", "token", "pat"}:
         return "DATABRICKS_TOKEN"
     return ""
 
@@ -139,7 +157,7 @@ def find_secrets(
             sub = (*path, key)
             free_form = bool(path) and path[-1] in skip
             if not free_form and isinstance(key, str) and secret_like_key(key):
-                hint = env_hint(key) or env_hint(".".join(str(p) for p in sub))
+                hint = env_hint(sub, value)
                 where = f" ({hint})" if hint else ""
                 yield sub, f"looks like a secret: put it in the environment{where}, not the file"
                 continue
@@ -148,9 +166,5 @@ def find_secrets(
         for i, item in enumerate(data):
             yield from find_secrets(item, (*path, i), skip=skip)
     elif secret_like_value(data):
-        hint = (
-            "SLACK_APP_TOKEN"
-            if str(data).startswith("xapp-")
-            else ("SLACK_BOT_TOKEN" if str(data).startswith("xox") else "DATABRICKS_TOKEN")
-        )
+        hint = env_hint(path, data)
         yield path, f"looks like a secret: put it in the environment ({hint}), not the file"

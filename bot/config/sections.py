@@ -64,20 +64,36 @@ class EmbeddedWarehouseConfig(Section):
 
 
 _HTTP_PATH = re.compile(
-    r"^/?sql/1\.0/(warehouses|endpoints)/[A-Za-z0-9]+$|^/?sql/protocolv1/o/\d+/[\w-]+$"
+    r"^/sql/1\.0/(warehouses|endpoints)/[A-Za-z0-9]+$|^/sql/protocolv1/o/\d+/[\w-]+$"
 )
 
 
 def _server_hostname(value: object) -> object:
-    # The connector wants a bare host name; people paste the workspace URL.
+    # The connector wants the bare host name (the warehouse's "Server hostname"); people paste
+    # the workspace URL, which `workspaces[].host` does want. Say so rather than guess.
     if isinstance(value, str):
-        value = value.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
-        if not re.match(r"^[A-Za-z0-9.\-]+(:\d+)?$", value):
-            raise ValueError(f"{parsing._show(value)} is not a host name")
+        text = value.strip()
+        scheme = re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", text)
+        if scheme:
+            parts = urlsplit(text)
+            host = parts.netloc or text[scheme.end() :].split("/")[0]
+            path = " and the path" if parts.path.strip("/") else ""
+            raise ValueError(
+                f"{parsing._show(value)} is a URL, not a host name: "
+                f'drop "{scheme.group(0)}"{path} and write {host}'
+            )
+        text = text.rstrip("/")
+        if not re.match(r"^[A-Za-z0-9.\-]+(:\d+)?$", text):
+            raise ValueError(
+                f"{parsing._show(value)} is not a host name (e.g. adb-123.4.azuredatabricks.net)"
+            )
+        return text
     return value
 
 
 def _http_path(value: str) -> str:
+    if not value.startswith("/") and _HTTP_PATH.match("/" + value):
+        raise ValueError(f'{parsing._show(value)} needs a leading "/": write "/{value}"')
     if not _HTTP_PATH.match(value):
         raise ValueError(f"{parsing._show(value)} is not like /sql/1.0/warehouses/<id>")
     return value
@@ -317,6 +333,9 @@ class Schedules(Section):
     # written (end of the clock hour, or its end) plus the table's own write lag, which
     # Databricks does not document (about an hour is reported); wait this long for it.
     missed_run_table_lag: Duration = timedelta(hours=1)
+    # Of replicas sharing a store, the leader does the scheduled work; a dead leader's lease
+    # runs out after this long and a standby takes over (it renews every third of it).
+    leader_lease_seconds: int = Field(30, ge=3)
 
 
 def _currency(value: str) -> str:

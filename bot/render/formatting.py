@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.clock import as_utc
 
@@ -82,6 +83,22 @@ def ago(value: datetime | None, now: datetime) -> str:
         return "just now"
     amount = _coarse(abs(delta))
     return f"{amount} ago" if delta > 0 else f"in {amount}"
+
+
+def clock_time(value: datetime | None, tz: str = "UTC", today: datetime | None = None) -> str:
+    """An instant as a time of day labelled with its zone: "07:00 CET" (naive means UTC); with
+    `today` (an instant of the day meant), one on another day in `tz` gets its date too:
+    "Sun 01 Mar 22:14 CET".
+
+    For plain text, where a bare "07:00" next to a Slack date (shown in each reader's own
+    zone) could be read in either zone."""
+    if value is None:
+        return MISSING
+    zone = ZoneInfo(tz)
+    local = as_utc(value).astimezone(zone)
+    if today is not None and local.date() != as_utc(today).astimezone(zone).date():
+        return local.strftime("%a %d %b %H:%M %Z")
+    return local.strftime("%H:%M %Z")
 
 
 def sparkline(values: Sequence[float | int | None]) -> str:

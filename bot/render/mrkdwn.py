@@ -3,12 +3,14 @@
 Everything that comes from Databricks (job names, error messages, tags) or from a user is
 untrusted: it goes through `escape` so it cannot open a control sequence (`<!channel>`,
 `<http://evil|click>`, `<@U…>`). The helpers that *build* control sequences (`link`,
-`slack_date`, `user_mention`) escape the parts they are given.
+`slack_date`, `slack_time`, `user_mention`, `with_times`) escape the parts they are given.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -101,6 +103,44 @@ def slack_date(
     local = instant.astimezone(ZoneInfo(tz))
     fallback = escape(local.strftime(fallback_format)).replace("|", "¦")
     return f"<!date^{int(instant.timestamp())}^{token}|{fallback}>"
+
+
+def slack_time(value: datetime | None, tz: str = "UTC", today: datetime | None = None) -> str:
+    """A time of day for mrkdwn: `<!date^EPOCH^{time}|07:00 CET>`, shown in each reader's
+    zone; the fallback is the time in `tz` with its zone, so it is never ambiguous. With
+    `today` (an instant of the day meant), an instant on another day in `tz` also gets its
+    date: `<!date^EPOCH^{date_short_pretty} at {time}|Sun 01 Mar 22:14 CET>`."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(tz)
+    if today is not None and (
+        as_utc(value).astimezone(zone).date() != as_utc(today).astimezone(zone).date()
+    ):
+        return slack_date(value, tz, "{date_short_pretty} at {time}", "%a %d %b %H:%M %Z")
+    return slack_date(value, tz, "{time}", "%H:%M %Z")
+
+
+def with_times(
+    phrase: Callable[[Callable[[datetime], str]], str],
+    tz: str = "UTC",
+    today: datetime | None = None,
+) -> str:
+    """A sentence as mrkdwn whose instants are Slack times (`slack_time`) and the rest escaped.
+
+    `phrase` builds the sentence, writing each instant with the function it is given. The
+    instants go in as placeholders that `escape` leaves alone (a NUL, a per-call nonce and an
+    index, which no text in the sentence can forge), so the sentence is escaped whole and
+    only then gets its date sequences."""
+    nonce = secrets.token_hex(8)
+    times: list[str] = []
+
+    def mark(instant: datetime) -> str:
+        times.append(slack_time(instant, tz, today))
+        return f"\x00{nonce}:{len(times) - 1}\x00"
+
+    text = escape(phrase(mark))
+    text = re.sub(f"\x00{nonce}:(\\d+)\x00", lambda m: times[int(m.group(1))], text)
+    return text.replace("\x00", "")
 
 
 def _escape_url(url: object) -> str:

@@ -7,6 +7,7 @@ change (or be translated) without touching a rule, and the rules are tested on f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,54 @@ def previous_phrase(window: Window) -> str:
     return f"the previous {window.label}"
 
 
+def compared_phrase(
+    window: Window, prev_since: datetime, prev_until: datetime | None, tz: str
+) -> str:
+    """What a cost change is measured against. `today` compares with the same hours of
+    yesterday (up to where billing has reached today), e.g. "yesterday 00:00–03:00"."""
+    if window.label != "today":
+        return previous_phrase(window)
+    zone = ZoneInfo(tz)
+    start = as_utc(prev_since).astimezone(zone)
+    end = as_utc(prev_until).astimezone(zone) if prev_until is not None else start
+    return f"yesterday {start:%H:%M}–{end:%H:%M}"
+
+
+def _local_moment(instant: datetime, tz: str) -> str:
+    local = as_utc(instant).astimezone(ZoneInfo(tz))
+    return (
+        f"{local:%a %d %b}" if (local.hour, local.minute) == (0, 0) else f"{local:%a %d %b %H:%M}"
+    )
+
+
+def no_comparison_text(
+    why: str, window: Window, compared: str, data_from: datetime | None, tz: str
+) -> str:
+    """Why a cost has no change % (`why`: unbilled, no_data or partial), e.g. "previous 30d
+    only partly covered (data from Tue 03 Feb)"."""
+    if why == "unbilled":
+        return f"nothing billed {window_phrase(window)} yet, so nothing to compare"
+    if why == "no_data":
+        return f"no data for {compared}"
+    assert data_from is not None
+    return f"{compared} only partly covered (data from {_local_moment(data_from, tz)})"
+
+
+def cut_note(window: Window, billed_until: datetime, prev_until: datetime, tz: str) -> str:
+    """Why the previous window stops early: it stops where billing stops in this one."""
+    if window.label == "today":
+        return "the same hours as billed today"
+    return (
+        f"to the same point: billed to {_local_moment(billed_until, tz)} here, "
+        f"so counted to {_local_moment(prev_until, tz)} there"
+    )
+
+
+def all_purpose_marker(jobs: int) -> str:
+    """On the no-job-id row of `/jobs cost`: the all-purpose jobs' cost is in it."""
+    return f"⚠️ holds the {jobs} job{'s' if jobs != 1 else ''} on all-purpose clusters"
+
+
 def window_title(window: Window) -> str:
     if window.label in ("today", "yesterday"):
         return window.label.capitalize()
@@ -42,12 +91,17 @@ def window_title(window: Window) -> str:
 # -- SLAs -----------------------------------------------------------------------------------
 
 
-def sla_reason(status: sla.SlaStatus, spec: sla.SlaSpec) -> str:
-    """Why `status` is what it is, with times as local HH:MM in the rule's timezone."""
+def sla_reason(
+    status: sla.SlaStatus, spec: sla.SlaSpec, when: Callable[[datetime], str] | None = None
+) -> str:
+    """Why `status` is what it is, with times as local HH:MM in the rule's timezone, or as
+    `when` writes an instant (a zone-labelled time, a Slack `<!date>` placeholder)."""
     zone = ZoneInfo(spec.tz)
 
     def local(instant: datetime | None) -> str:
         assert instant is not None
+        if when is not None:
+            return when(instant)
         return as_utc(instant).astimezone(zone).strftime("%H:%M")
 
     r = sla.SlaReason

@@ -13,7 +13,8 @@ from bot.clock import as_utc
 from bot.config import Config, SlaRule, format_days
 from bot.models import JobMatch, RunSummary
 from bot.monitors import sla as monitor
-from bot.render.formatting import duration
+from bot.render.formatting import clock_time, duration
+from bot.render.mrkdwn import with_times
 from bot.service.answer import Reader
 from bot.service.common import num, workspace_label
 from bot.service.jobs import job_key
@@ -126,6 +127,11 @@ def sla_entry(
     status = monitor.evaluate(spec, history, p90, now)
     verdicts = monitor.last_days(spec, history, p90, now, n=7)
     emoji, label = STATE_LABEL[status.state]
+    # Instants in the configured zone: labelled in plain text ("07:00 CET"), and as Slack
+    # dates in mrkdwn, so every time in the answer reads in one zone (the reader's own in
+    # Slack, like the data-as-of line) and none is a bare HH:MM of some other zone. One on
+    # another day (a freshness rule's last success two days ago) says which day.
+    zone = config.timezone
     return SlaEntryView(
         name=job.name or rule.job.describe(),
         rule=rule_text,
@@ -134,10 +140,12 @@ def sla_entry(
         emoji=emoji,
         state=label,
         state_key=str(status.state),
-        reason=sla_reason(status, spec),
+        reason=sla_reason(status, spec, lambda t: clock_time(t, zone, now)),
+        reason_mrkdwn=with_times(lambda when: sla_reason(status, spec, when), zone, now),
         deadline=status.deadline,
         days=tuple("✓" if v is True else "✗" if v is False else "·" for v in verdicts),
         bad=status.state in (monitor.SlaState.BREACHED, monitor.SlaState.AT_RISK),
+        late=status.state is monitor.SlaState.MET_LATE,
     )
 
 

@@ -65,6 +65,11 @@ class RunView:
     seconds: float | None
     repairs: int
     url: str | None
+    # A run in flight: how long it has run and the job's p90; `long` past it, as /jobs running
+    # flags a long-runner (bot.service.jobs.past_p90).
+    elapsed: float | None = None
+    p90: float | None = None
+    long: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,10 @@ class SlaEntryView:
     bad: bool
     state_key: str | None = None
     deadline: datetime | None = None
+    # The reason as mrkdwn whose instants are `<!date>` sequences (each reader's own zone);
+    # `reason` is the same sentence as plain text, times labelled with the configured zone.
+    reason_mrkdwn: str | None = None
+    late: bool = False  # met, but late: not on track, though not breached either
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,14 @@ class StatusView:
     currency: str
     p90_seconds: float | None
     slas: tuple[SlaEntryView, ...] = ()
+    # How the job was found, when not by its id or exact name: the closest match to what was
+    # typed, or a name it had before (renamed to `name` at renamed_at).
+    closest_to: str | None = None
+    renamed_from: str | None = None
+    renamed_at: datetime | None = None
+    deleted_at: datetime | None = None
+    paused: bool = False
+    long_run: RunView | None = None  # the run in flight past the job's p90, if any
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,8 @@ class MatchView:
     pick_value: str | None
     owner: str | None
     owner_id: str | None
+    deleted: bool = False
+    renamed_from: str | None = None  # the name typed, which the job had before
 
 
 @dataclass(frozen=True)
@@ -171,6 +190,13 @@ class SlaView:
     count: int
     bad_count: int
     job: str | None
+    # Counted from the entries, so the summary line cannot disagree with the rows below it.
+    late_count: int = dataclasses.field(init=False)
+    unknown_count: int = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "late_count", sum(1 for e in self.entries if e.late))
+        object.__setattr__(self, "unknown_count", sum(1 for e in self.entries if not e.found))
 
 
 # -- /jobs cost -----------------------------------------------------------------------------
@@ -183,6 +209,7 @@ class TopRowView:
     prev_cost: float
     change: float | None
     workspace: str | None  # only a name the config gives
+    marker: str | None = None  # a note on the row, e.g. what the no-job-id row holds
 
 
 @dataclass(frozen=True)
@@ -207,6 +234,26 @@ class WasteView:
 
 
 @dataclass(frozen=True)
+class AllPurposeNote:
+    """Jobs whose tasks ran on all-purpose clusters: billing charges those clusters, never the
+    jobs, so the jobs have no cost of their own in the list."""
+
+    jobs: tuple[str, ...]  # names, the largest estimated share first (a few)
+    count: int
+    estimate: float  # their task-hour share of those clusters' cost
+
+
+@dataclass(frozen=True)
+class MissingTagView:
+    """`by <key>` where no usage in the window carries the tag `key`."""
+
+    key: str
+    known: tuple[str, ...]  # job tag keys that do exist, on the most jobs first (a few)
+    more: int  # how many other keys exist
+    suggestion: str | None  # a known key that looks like the one asked for
+
+
+@dataclass(frozen=True)
 class CostView:
     window: str
     window_phrase: str
@@ -221,6 +268,13 @@ class CostView:
     top: tuple[TopRowView, ...]
     daily: DailySeries
     waste: WasteView
+    # False when there is nothing fair to compare with: `comparison` then says why, in place
+    # of the change (the previous window has no or partial data, or nothing is billed yet).
+    compare: bool = True
+    comparison: str | None = None
+    compare_note: str | None = None  # how the previous window was cut, for the context line
+    all_purpose: AllPurposeNote | None = None
+    missing_tag: MissingTagView | None = None
 
 
 # -- /jobs anomalies ------------------------------------------------------------------------

@@ -126,6 +126,16 @@ def job_lookup(
     return [to_model(models.JobMatch, r, "job_lookup") for r in rows]
 
 
+def job_lookup_found(
+    wh: Warehouse, needle: str, *, include_deleted: bool = True
+) -> list[models.JobFound]:
+    """job_lookup's full rows (renamed_at, delete_time, paused too), for `/jobs status`: a
+    deleted job is found by default, so the answer can say when it was deleted."""
+    params = {"needle": needle, "include_deleted": include_deleted}
+    rows = _named(wh, wh.run("job_lookup", params))
+    return [to_model(models.JobFound, r, "job_lookup") for r in rows]
+
+
 def job_recent_runs(
     wh: Warehouse, job: models.JobKey, *, now: datetime, limit: int = 10
 ) -> list[models.RunSummary]:
@@ -179,8 +189,10 @@ def cost_by(
     tag_key: str | None = None,
     limit: int = 10,
     prev_since: datetime | None = None,
+    prev_until: datetime | None = None,
 ) -> list[models.CostRow]:
-    """Cost per group in [since, until) vs the window of the same length before it."""
+    """Cost per group in [since, until) vs [prev_since, prev_until): by default the window of
+    the same length before it; pass cost_total's prev_until to compare like with like."""
     group = models.CostGroup(group_by)
     if group is models.CostGroup.TAG and not tag_key:
         raise ValueError("grouping by tag needs a tag_key")
@@ -188,6 +200,7 @@ def cost_by(
         "since": since,
         "until": until,
         "prev_since": prev_since or since - (until - since),
+        "prev_until": prev_until,
         "group_by": group.value,
         "tag_key": tag_key,
         "limit": limit,
@@ -204,8 +217,31 @@ def cost_by(
 def cost_total(
     wh: Warehouse, *, since: datetime, until: datetime, prev_since: datetime | None = None
 ) -> models.CostTotal:
-    params = {"since": since, "until": until, "prev_since": prev_since or since - (until - since)}
+    """Total cost in [since, until) vs [prev_since, since) (default: the same length before)."""
+    params = {
+        "since": since,
+        "until": until,
+        "prev_since": prev_since or since - (until - since),
+        "cut_previous": False,
+    }
     return _one(wh, models.CostTotal, "cost_total", params)
+
+
+def cost_total_like_for_like(
+    wh: Warehouse, *, since: datetime, until: datetime, prev_since: datetime
+) -> models.CostTotal:
+    """cost_total with the previous window cut where billing stops in this one: it ends as far
+    past `prev_since` as billing has reached past `since` (the result's prev_until)."""
+    params = {"since": since, "until": until, "prev_since": prev_since, "cut_previous": True}
+    return _one(wh, models.CostTotal, "cost_total", params)
+
+
+def cost_tag_keys(
+    wh: Warehouse, *, since: datetime, until: datetime, limit: int = 50
+) -> list[models.TagKey]:
+    """The tag keys of the jobs billed in [since, until), on the most jobs first."""
+    params = {"since": since, "until": until, "limit": limit}
+    return _many(wh, models.TagKey, "cost_tag_keys", params)
 
 
 def cost_daily(
@@ -225,12 +261,30 @@ def run_cost(wh: Warehouse, *, workspace_id: str, job_run_id: str) -> models.Run
     return _one(wh, models.RunCost, "run_cost", params)
 
 
-def cost_anomaly_candidates(wh: Warehouse, *, day: date) -> list[models.CostAnomalyCandidate]:
-    return _many(wh, models.CostAnomalyCandidate, "cost_anomaly_candidates", {"day": day})
+def cost_anomaly_candidates(
+    wh: Warehouse, *, day: date, min_z: float | None = None
+) -> list[models.CostAnomalyCandidate]:
+    """Jobs above their baseline on `day`; with `min_z`, only those scoring at least that
+    (pass the lowest alert threshold: the cause hints are worked out for those jobs only)."""
+    params = {"day": day, "min_z": min_z}
+    return _many(wh, models.CostAnomalyCandidate, "cost_anomaly_candidates", params)
 
 
-def waste(wh: Warehouse, *, since: datetime, until: datetime) -> list[models.WasteItem]:
-    return _many(wh, models.WasteItem, "waste", {"since": since, "until": until})
+# The config's default (bot.config.sections.Cost.idle_cpu_percent), for callers without one.
+IDLE_CPU_PERCENT = 5.0
+
+
+def waste(
+    wh: Warehouse,
+    *,
+    since: datetime,
+    until: datetime,
+    idle_cpu_percent: float = IDLE_CPU_PERCENT,
+) -> list[models.WasteItem]:
+    """Failed-run, retry, all-purpose and idle-cluster cost in [since, until); a cluster is
+    idle when its nodes averaged under `idle_cpu_percent` CPU (pass the config's value)."""
+    params = {"since": since, "until": until, "idle_cpu_percent": float(idle_cpu_percent)}
+    return _many(wh, models.WasteItem, "waste", params)
 
 
 def digest_summary(wh: Warehouse, *, day: date) -> models.DigestSummary:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from bot.models import WasteKind
+from bot.monitors import cost as monitor
 from bot.warehouse import queries
 from tests.warehouse import worlds
 from tests.warehouse.wh_world import World, utc
@@ -34,7 +36,8 @@ def test_anomaly_baseline_weekday_and_hints(world: World) -> None:
     assert (a.baseline_median, a.baseline_mad) == (1.0, 0.0)
     assert a.weekday_median == pytest.approx(0.5)  # Feb 22, 15 = 1.00; Feb 8, 1 = 0
     assert a.expected_cost == 1.0
-    assert a.robust_z is None  # MAD 0: no scale to divide by
+    # MAD 0: the spread is floored at a tenth of the expected cost, as the monitor floors it.
+    assert a.robust_z == pytest.approx(4.0 / (1.4826 * 0.1))
     assert a.baseline_days_with_cost == 14
     assert (a.runs, a.baseline_runs) == (2, 1.0)
     assert a.avg_duration_seconds == pytest.approx(3600)
@@ -66,3 +69,42 @@ def test_waste_failed_retried_all_purpose_idle(world: World) -> None:
     assert (idle.cost, idle.label) == (D("1.65"), "shared-analytics")
     assert idle.avg_cpu_percent == pytest.approx(3.0)
     assert idle.hours == pytest.approx(3 / 60)
+
+
+@pytest.mark.covers("cost_anomaly_candidates")
+def test_the_query_scores_as_the_monitor_scores(world: World) -> None:
+    # Issue 12 §3: Slack said robust z 35.8 where `jobs-bot query` said 68.24: the query
+    # divided by the raw MAD, the monitor by the floored one. One score now, in three
+    # regimes: the MAD counts (710), a tenth of the expected cost (720), the 0.01 minimum (730).
+    w = worlds.anomaly_scores(world)
+    rows = queries.cost_anomaly_candidates(w.wh, day=worlds.ANOMALY_DAY)
+    assert [r.job_id for r in rows] == ["710", "720", "730"]
+    for r in rows:
+        assert r.robust_z == pytest.approx(
+            monitor.robust_z(float(r.cost), r.expected_cost, r.baseline_mad), rel=1e-12
+        )
+    z = {r.job_id: r.robust_z for r in rows}
+    assert z["710"] == pytest.approx(8.5 / (1.4826 * 0.5))
+    assert z["720"] == pytest.approx(4.0 / (1.4826 * 0.1))
+    assert z["730"] == pytest.approx(0.03 / (1.4826 * 0.01))
+    # With min_z the query leaves out what cannot alert, and gives the others unchanged.
+    chosen = queries.cost_anomaly_candidates(w.wh, day=worlds.ANOMALY_DAY, min_z=3.5)
+    assert chosen == rows[:2]
+
+
+@pytest.mark.covers("waste")
+def test_idle_is_the_configured_cpu_threshold(world: World) -> None:
+    # waste.sql counted a cluster under 10% CPU as idle while the config says 5%.
+    w = worlds.waste_world(world)
+    for m in range(3):
+        w.node_minute("1", "warm-1", f"2026-03-01 10:0{m}", 6.0, 1.0)  # 7% CPU
+    window: dict[str, Any] = {"since": utc("2026-03-01 00:00"), "until": utc("2026-03-02 00:00")}
+
+    def idle(threshold: float) -> set[str | None]:
+        items = queries.waste(w.wh, **window, idle_cpu_percent=threshold)
+        return {i.cluster_id for i in items if i.kind is WasteKind.IDLE_CLUSTER}
+
+    assert idle(5) == {"ap-1"}  # 3%; warm-1's 7% is work
+    assert idle(10) == {"ap-1", "warm-1"}
+    assert idle(2) == set()
+    assert queries.waste(w.wh, **window) == queries.waste(w.wh, **window, idle_cpu_percent=5)

@@ -17,8 +17,9 @@ window = Feb 28 09:00 .. Mar 1 09:00.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -49,6 +50,9 @@ def test_cost_total_price_windows_and_retractions(billing: World) -> None:
     assert total.dbus == D("21")  # 4 + 4 + 6 + 5 + 2
     assert total.currency_code == "USD"
     assert total.last_usage_end_time == utc("2026-03-02 05:00")
+    # Not cut: the previous window ends where this one starts; billing reaches back before it.
+    assert (total.billed_until, total.prev_until) == (utc("2026-03-02 05:00"), SINCE)
+    assert total.data_from == utc("2026-02-28 10:00")
 
 
 @pytest.mark.covers("cost_by")
@@ -130,3 +134,77 @@ def test_digest_summary_for_a_day(billing: World) -> None:
     assert d.cost == D("4.00")
     assert float(d.avg_cost_7d) == pytest.approx(0.75 / 7)
     assert d.change_pct == pytest.approx((4.00 - 0.75 / 7) / (0.75 / 7) * 100)
+
+
+@pytest.mark.covers("cost_total", "cost_by")
+def test_today_is_compared_with_the_same_billed_hours_of_yesterday(world: World) -> None:
+    # Issue 12 §3: at 05:30 `/jobs cost today` compared 00-05 h today with 19-24 h of the day
+    # before, so the nightly job was "new". Billing has today up to 04:00: yesterday counts to
+    # 04:00 too, whatever ran after (the evening and the 04-05 jobs) stays out of it.
+    w = worlds.cost_today(world)
+    today: dict[str, Any] = {"since": utc("2026-03-02 00:00"), "until": worlds.TODAY_AT}
+    yesterday = utc("2026-03-01 00:00")
+    total = queries.cost_total_like_for_like(w.wh, **today, prev_since=yesterday)
+    assert (total.cost, total.prev_cost) == (D("3.20"), D("3.00"))
+    assert total.billed_until == utc("2026-03-02 04:00")
+    assert total.prev_until == utc("2026-03-01 04:00")
+    assert total.change_pct == pytest.approx((3.20 - 3.00) / 3.00 * 100)
+    rows = queries.cost_by(w.wh, **today, prev_since=yesterday, prev_until=total.prev_until)
+    assert [(r.label, r.cost, r.prev_cost) for r in rows] == [
+        ("always_on", D("2.00"), D("2.00")),
+        ("nightly", D("1.20"), D("1.00")),
+    ]
+    # Without the cut the previous window is the whole of yesterday (the default for the
+    # reports, whose previous windows are longer than the current one).
+    whole = queries.cost_total(w.wh, **today, prev_since=yesterday)
+    assert (whole.prev_cost, whole.prev_until) == (D("18.00"), today["since"])
+
+
+@pytest.mark.covers("cost_total")
+@pytest.mark.parametrize(
+    ("days", "prev_cost", "data_from"),
+    [
+        (3, D("3.00"), "2026-02-24 01:00"),  # billing from before the previous window
+        (7, D("4.00"), "2026-02-20 01:00"),  # from inside it: partly covered
+        (30, D("0"), "2026-02-20 01:00"),  # from after it: no data at all
+    ],
+)
+def test_cost_total_says_where_billing_starts(
+    world: World, days: int, prev_cost: Decimal, data_from: str
+) -> None:
+    # Issue 12 §3: on 30 days of data `/jobs cost 30d` said "+10,402%". data_from is the first
+    # usage from a day before the previous window on: later than its start = not covered.
+    w = worlds.cost_coverage(world)
+    span = timedelta(days=days)
+    total = queries.cost_total_like_for_like(
+        w.wh, since=NOW - span, until=NOW, prev_since=NOW - 2 * span
+    )
+    assert total.prev_cost == prev_cost
+    assert total.data_from == utc(data_from)
+    assert total.billed_until == utc("2026-03-02 02:00")
+    assert total.prev_until == NOW - 2 * span + (utc("2026-03-02 02:00") - (NOW - span))
+
+
+@pytest.mark.covers("cost_tag_keys", "cost_by")
+def test_tag_keys_name_what_can_be_grouped_by(world: World) -> None:
+    w = worlds.cost_tags(world)
+    day: dict[str, Any] = {"since": utc("2026-03-01 00:00"), "until": utc("2026-03-02 00:00")}
+    keys = queries.cost_tag_keys(w.wh, **day)
+    # Job 4's team tag is not counted: it was not billed. ap-9's is a cluster's, not a job's.
+    assert [(k.tag_key, k.jobs) for k in keys] == [("team", 2), ("Colour", 1), ("env", 1)]
+    assert [k.tag_key for k in queries.cost_tag_keys(w.wh, **day, limit=1)] == ["team"]
+    # Tags are case-sensitive: `colour` groups everything as untagged.
+    rows = queries.cost_by(w.wh, **day, group_by=CostGroup.TAG, tag_key="colour")
+    assert [(r.group_key, r.label) for r in rows] == [(None, "(untagged)")]
+
+
+@pytest.mark.covers("job_cost")
+def test_job_cost_counts_the_hours_billing_gives_the_cluster(world: World) -> None:
+    # Jobs on all-purpose clusters have no usage with their job id: $0.00 is not what they
+    # cost, and the hours they ran there say so.
+    w = worlds.waste_world(world)
+    on_ap = queries.job_cost(w.wh, JobKey("1", "12"), now=NOW)
+    assert on_ap.cost_30d == D("0")
+    assert on_ap.all_purpose_hours_30d == pytest.approx(1.5)
+    on_job_cluster = queries.job_cost(w.wh, JobKey("1", "13"), now=NOW)
+    assert on_job_cluster.all_purpose_hours_30d == 0.0

@@ -18,7 +18,7 @@ import pytest
 from bot.models import JobKey
 from bot.warehouse import queries
 from tests.warehouse.wh_world import World, utc
-from tests.warehouse.worlds import runs_account
+from tests.warehouse.worlds import runs_account, status_jobs
 
 NOW = utc("2026-03-02 09:00")
 SINCE = utc("2026-03-01 09:00")
@@ -74,7 +74,14 @@ def test_job_lookup_by_id_exact_substring_fuzzy(account: World) -> None:
     ]
     assert exact[0].score == 1.0 and exact[1].score < 1.0
 
-    assert queries.job_lookup(account.wh, "sales_old") == []  # an old SCD2 name
+    # An old SCD2 name finds the job under its name now, as renamed (exact names rank first).
+    (renamed,) = queries.job_lookup_found(account.wh, "sales_old")
+    assert (renamed.job_id, renamed.name, renamed.match_kind.value) == (
+        "100",
+        "nightly_sales",
+        "renamed",
+    )
+    assert renamed.renamed_at == utc("2026-02-01 00:00") and renamed.owner == "ana@x.com"
 
     partial = queries.job_lookup(account.wh, "nightly_sale")
     assert [r.job_id for r in partial] == ["100", "200"]  # the shorter name matches more
@@ -89,6 +96,9 @@ def test_job_lookup_deleted_only_when_asked(account: World) -> None:
     assert "400" not in {r.job_id for r in queries.job_lookup(account.wh, "sales")}
     with_deleted = queries.job_lookup(account.wh, "old_nightly", include_deleted=True)
     assert [(r.job_id, r.deleted) for r in with_deleted] == [("400", True)]
+    gone = queries.job_lookup_found(account.wh, "old_nightly_sales")[0]
+    assert (gone.job_id, gone.match_kind.value) == ("400", "exact")
+    assert gone.deleted and gone.delete_time == utc("2026-03-02 07:00")
 
 
 @pytest.mark.covers("job_recent_runs")
@@ -205,3 +215,55 @@ def test_sla_inputs_per_day(account: World) -> None:
         ("2", "2026-03-02", None, utc("2026-03-02 04:00"), 1, 1, 1),
     ]
     assert "400" not in {r.job_id for r in queries.sla_inputs(account.wh, now=NOW, days=2)}
+
+
+@pytest.fixture
+def status_world(world: World) -> World:
+    return status_jobs(world)
+
+
+@pytest.mark.covers("job_lookup")
+def test_job_lookup_finds_a_former_name_through_the_scd2_history(status_world: World) -> None:
+    found = queries.job_lookup_found(status_world.wh, "Invoice_Export")
+    # The renamed job ranks above a job whose name merely contains the old one.
+    assert [(r.job_id, r.name, r.match_kind.value) for r in found] == [
+        ("700", "billing_export", "renamed"),
+        ("750", "invoice_export_archive", "substring"),
+    ]
+    renamed = found[0]
+    # The change after the last row named so (not the first one, nor the later edit).
+    assert renamed.renamed_at == utc("2026-02-15 10:00")
+    assert renamed.owner == "bo@x.com" and renamed.score < 1.0
+    assert found[1].renamed_at is None
+    # Its name now is an exact match with no rename, and so is a name it has again.
+    (now,) = queries.job_lookup_found(status_world.wh, "billing_export")
+    assert (now.match_kind.value, now.renamed_at) == ("exact", None)
+    ab = queries.job_lookup_found(status_world.wh, "ab")
+    assert [(r.job_id, r.match_kind.value, r.renamed_at) for r in ab][0] == ("730", "exact", None)
+    (ab_v2,) = queries.job_lookup_found(status_world.wh, "ab_v2")
+    assert (ab_v2.name, ab_v2.match_kind.value) == ("ab", "renamed")
+    assert ab_v2.renamed_at == utc("2026-01-03 00:00")
+
+
+@pytest.mark.covers("job_lookup")
+def test_job_lookup_says_deleted_when_and_paused_from_the_latest_row(status_world: World) -> None:
+    assert queries.job_lookup_found(status_world.wh, "legacy_sync", include_deleted=False) == []
+    (gone,) = queries.job_lookup_found(status_world.wh, "legacy_sync")
+    assert gone.deleted and gone.delete_time == utc("2026-02-27 12:00") and not gone.paused
+    (paused,) = queries.job_lookup_found(status_world.wh, "weekly_rollup")
+    assert paused.paused and not paused.deleted and paused.delete_time is None
+    # The first row was not paused, and rows before Dec 2025 have NULL there: not paused.
+    (by_id,) = queries.job_lookup_found(status_world.wh, "700")
+    assert (by_id.match_kind.value, by_id.paused) == ("id", False)
+
+
+@pytest.mark.covers("job_durations", "job_run_stats")
+def test_usual_durations_match_the_status_p90_and_count_whole_runs(status_world: World) -> None:
+    rows = {(r.workspace_id, r.job_id): r for r in queries.job_durations(status_world.wh, now=NOW)}
+    stats = queries.job_run_stats(status_world.wh, JobKey("1", "760"), now=NOW)
+    usual = rows[("1", "760")]
+    # u1 started 31 days ago but ended within the 30: it counts whole (2 h), as it does in
+    # the status p90; u0 ended 31 days ago and counts in neither.
+    assert usual.runs == stats.successes_30d == 2
+    assert usual.p50_seconds == pytest.approx(4500) == stats.p50_seconds
+    assert usual.p90_seconds == pytest.approx(6660) == stats.p90_seconds

@@ -284,6 +284,142 @@ def scheduled(w: World) -> World:
     return w
 
 
+def status_jobs(w: World) -> World:
+    """What `/jobs status` says besides runs (now = 2026-03-02 09:00 UTC), workspace 1:
+    - job 700 "billing_export", called "invoice_export" (two rows) until 2026-02-15 10:00,
+      edited again on Feb 20; job 750 "invoice_export_archive" has the old name inside its own.
+    - job 710 "weekly_rollup": a cron schedule, paused on its latest row (not on the first).
+    - job 720 "legacy_sync" was deleted on 2026-02-27 12:00 (delete_time on its latest row).
+    - job 730 "ab" was renamed "ab_v2" and back: its name now, not a former one.
+    - job 760 "usual_len": successful runs of 2 h (started 31 days ago, ended within 30 days),
+      30 min (yesterday), and 1 h that ended 31 days ago (outside the 30 days).
+    """
+    from tests.lateness.rows import Rows
+
+    w.workspace("1", "prod")
+    w.job("1", "700", "invoice_export", "2026-01-01 00:00", tags={"owner": "ana@x.com"})
+    w.job("1", "700", "invoice_export", "2026-01-10 00:00", tags={"owner": "ana@x.com"})
+    w.job("1", "700", "billing_export", "2026-02-15 10:00", tags={"owner": "ana@x.com"})
+    w.job("1", "700", "billing_export", "2026-02-20 00:00", tags={"owner": "bo@x.com"})
+    w.job("1", "750", "invoice_export_archive", "2026-01-01 00:00")
+    rows = Rows(w.wh)
+    rows.con = w.con
+    rows.scheduled_job("1", "710", "weekly_rollup", "2026-01-01 00:00", "0 0 6 ? * MON")
+    rows.scheduled_job("1", "710", "weekly_rollup", "2026-02-25 00:00", "0 0 6 ? * MON",
+                       paused=True)  # fmt: skip
+    w.job("1", "720", "legacy_sync", "2026-01-01 00:00")
+    w.job("1", "720", "legacy_sync", "2026-02-27 12:00", deleted="2026-02-27 12:00")
+    w.job("1", "730", "ab", "2026-01-01 00:00")
+    w.job("1", "730", "ab_v2", "2026-01-02 00:00")
+    w.job("1", "730", "ab", "2026-01-03 00:00")
+    w.job("1", "760", "usual_len", "2026-01-01 00:00")
+    w.slice("1", "760", "u1", "2026-01-31 08:00", "2026-01-31 09:00")
+    w.slice("1", "760", "u1", "2026-01-31 09:00", "2026-01-31 10:00", "SUCCEEDED", "SUCCESS")
+    w.slice("1", "760", "u2", "2026-03-01 00:00", "2026-03-01 00:30", "SUCCEEDED", "SUCCESS")
+    w.slice("1", "760", "u0", "2026-01-30 00:00", "2026-01-30 01:00", "SUCCEEDED", "SUCCESS")
+    w.slice("1", "720", "d1", "2026-02-26 01:00", "2026-02-26 01:20", "SUCCEEDED", "SUCCESS")
+    return w
+
+
+def cost_today(w: World) -> World:
+    """`/jobs cost today` at Mar 2 05:30 UTC, billing lagging (its last hour today is 03-04).
+    JOBS 0.10 a DBU. Like with like: yesterday's same hours, 00:00-04:00.
+      job 1 "nightly" (01-02 every night):  Mar 1 10 DBU = 1.00;  Mar 2 12 DBU = 1.20
+      job 2 "always_on" (every hour, 5 DBU = 0.50): Mar 1 00-24; Mar 2 00-04 (billed so far)
+      job 3 "evening" (20-21):  Mar 1 30 DBU = 3.00
+      job 4 "early" (04-05):    Mar 1 20 DBU = 2.00 (today's 04-05 is not billed yet)
+    Today 3.20 (1.20 + 4 x 0.50); yesterday 00:00-04:00 3.00 (1.00 + 4 x 0.50). The hours
+    before midnight (the old comparison, 18:30-24:00) held 3.00 + 5 x 0.50 = 5.50 and no
+    "nightly" at all.
+    """
+    w.workspace("1", "prod")
+    w.price(JOBS, "0.10", "2025-01-01 00:00")
+    for job_id, name in (("1", "nightly"), ("2", "always_on"), ("3", "evening"), ("4", "early")):
+        w.job("1", job_id, name, "2026-01-01 00:00")
+    w.usage("1", JOBS, "2026-03-01 01:00", "2026-03-01 02:00", "10", job_id="1", run_id="n1")
+    w.usage("1", JOBS, "2026-03-02 01:00", "2026-03-02 02:00", "12", job_id="1", run_id="n2")
+    start = datetime(2026, 3, 1)
+    for h in range(24 + 4):
+        begin, end = start + timedelta(hours=h), start + timedelta(hours=h + 1)
+        w.usage("1", JOBS, f"{begin:%Y-%m-%d %H:%M}", f"{end:%Y-%m-%d %H:%M}", "5",
+                job_id="2", run_id=f"a{begin:%d}")  # fmt: skip
+    w.usage("1", JOBS, "2026-03-01 20:00", "2026-03-01 21:00", "30", job_id="3", run_id="e1")
+    w.usage("1", JOBS, "2026-03-01 04:00", "2026-03-01 05:00", "20", job_id="4", run_id="y1")
+    return w
+
+
+TODAY_AT = utc("2026-03-02 05:30")
+
+
+def cost_coverage(w: World) -> World:
+    """Billing that starts on Feb 20: job 1 "daily" costs 1.00 (10 DBU x 0.10) at 01-02 every
+    day from Feb 20 to Mar 2. Now = Mar 2 09:00.
+      3d:  previous window Feb 24 09:00 - Feb 27 09:00, billed from before it: compared.
+      7d:  previous window Feb 16 09:00 - Feb 23 09:00, billed from Feb 20 01:00: partly.
+      30d: previous window Jan 1 - Jan 31, nothing billed (the old answer called it "new").
+    """
+    w.workspace("1", "prod")
+    w.price(JOBS, "0.10", "2025-01-01 00:00")
+    w.job("1", "1", "daily", "2026-01-01 00:00")
+    day = date(2026, 2, 20)
+    while day <= date(2026, 3, 2):
+        w.usage("1", JOBS, _at(day, 1), _at(day, 2), "10", job_id="1", run_id=f"d{day:%m%d}")
+        day += timedelta(days=1)
+    return w
+
+
+def cost_tags(w: World) -> World:
+    """Tags on Mar 1 (JOBS 0.10), each usage row carrying its job's tags: job 1 {team: a,
+    env: prod} twice, job 2 {team: b}, job 3 {Colour: blue}, job 4 {team: z} not billed at
+    all; the all-purpose cluster ap-9 bills with its own tag {team: c} and no job id. Job tag
+    keys by billed jobs: team 2, then Colour and env 1 each."""
+    w.workspace("1", "prod")
+    w.price(JOBS, "0.10", "2025-01-01 00:00")
+    w.price(AP, "0.55", "2025-01-01 00:00")
+    both = {"team": "a", "env": "prod"}
+    w.job("1", "1", "tagged", "2026-01-01 00:00", tags=both)
+    w.job("1", "2", "other", "2026-01-01 00:00", tags={"team": "b"})
+    w.job("1", "3", "painted", "2026-01-01 00:00", tags={"Colour": "blue"})
+    w.job("1", "4", "idle_job", "2026-01-01 00:00", tags={"team": "z"})
+    w.usage("1", JOBS, "2026-03-01 10:00", "2026-03-01 11:00", "10", job_id="1", run_id="t1",
+            tags=both)  # fmt: skip
+    w.usage("1", JOBS, "2026-03-01 11:00", "2026-03-01 12:00", "10", job_id="1", run_id="t1",
+            tags=both)  # fmt: skip
+    w.usage("1", JOBS, "2026-03-01 12:00", "2026-03-01 13:00", "10", job_id="2", run_id="t2",
+            tags={"team": "b"})  # fmt: skip
+    w.usage("1", JOBS, "2026-03-01 13:00", "2026-03-01 14:00", "10", job_id="3", run_id="t3",
+            tags={"Colour": "blue"})  # fmt: skip
+    w.usage("1", AP, "2026-03-01 12:00", "2026-03-01 13:00", "2", cluster_id="ap-9",
+            tags={"team": "c"})  # fmt: skip
+    return w
+
+
+def anomaly_scores(w: World) -> World:
+    """The three ways the anomaly score's spread is floored, on Sunday Mar 1 (JOBS 0.10):
+    710 "noisy": 1.00 and 2.00 on alternate days (median 1.50, MAD 0.50: the MAD counts),
+        10.00 on the day: z = 8.50 / (1.4826 x 0.50) = 11.47
+    720 "flat": 1.00 every day (MAD 0: a tenth of the median counts), 5.00 on the day:
+        z = 4.00 / (1.4826 x 0.10) = 26.98
+    730 "tiny": 0.02 every day (MAD 0: the 0.01 minimum counts), 0.05 on the day:
+        z = 0.03 / (1.4826 x 0.01) = 2.02, under the 3.5 alert threshold
+    """
+    day = ANOMALY_DAY
+    w.workspace("1", "prod")
+    w.price(JOBS, "0.10", "2025-01-01 00:00")
+    for job_id, name in (("710", "noisy"), ("720", "flat"), ("730", "tiny")):
+        w.job("1", job_id, name, "2026-01-01 00:00")
+    for back in range(1, 29):
+        d = day - timedelta(days=back)
+        w.usage("1", JOBS, _at(d, 1), _at(d, 2), "10" if back % 2 else "20", job_id="710",
+                run_id=f"n{back}")  # fmt: skip
+        w.usage("1", JOBS, _at(d, 2), _at(d, 3), "10", job_id="720", run_id=f"f{back}")
+        w.usage("1", JOBS, _at(d, 3), _at(d, 4), "0.2", job_id="730", run_id=f"t{back}")
+    w.usage("1", JOBS, _at(day, 1), _at(day, 2), "100", job_id="710", run_id="n0")
+    w.usage("1", JOBS, _at(day, 2), _at(day, 3), "50", job_id="720", run_id="f0")
+    w.usage("1", JOBS, _at(day, 3), _at(day, 4), "0.5", job_id="730", run_id="t0")
+    return w
+
+
 def empty(w: World) -> World:
     """No rows at all: every query must still bind its params and run."""
     return w
@@ -300,6 +436,11 @@ WORLDS: dict[str, Callable[[World], World]] = {
     "anomaly": anomaly,
     "waste": waste_world,
     "reports": reports,
+    "cost_today": cost_today,
+    "cost_coverage": cost_coverage,
+    "cost_tags": cost_tags,
+    "anomaly_scores": anomaly_scores,
+    "status_jobs": status_jobs,
 }
 
 
@@ -325,6 +466,9 @@ def _cases() -> list[Case]:
             "06:30",
         ),  # fmt: skip
         Case("failing_jobs", r, {"now": utc("2026-03-01 09:15"), "since": SINCE}, "09:15"),
+        # Windows reaching before the last success, and past the 90 days a streak looks back.
+        Case("failing_jobs", r, {"now": NOW, "since": NOW - timedelta(days=7)}, "7d"),
+        Case("failing_jobs", r, {"now": NOW, "since": NOW - timedelta(days=120)}, "120d"),
         *(
             Case("job_lookup", r, {"needle": n, "include_deleted": d}, n)
             for n, d in (
@@ -352,7 +496,11 @@ def _cases() -> list[Case]:
         Case("runs_in_progress", r, {"now": utc("2026-03-02 08:30")}, "08:30"),
         Case("job_durations", r, {"now": NOW}, "now"),
         Case("sla_inputs", r, {"now": NOW, "days": 2}, "2d"),
-        Case("cost_total", b, {"since": SINCE, "until": NOW, "prev_since": PREV}),
+        Case(
+            "cost_total",
+            b,
+            {"since": SINCE, "until": NOW, "prev_since": PREV, "cut_previous": None},
+        ),
         *(
             Case(
                 "cost_by",
@@ -361,6 +509,7 @@ def _cases() -> list[Case]:
                     "since": SINCE,
                     "until": NOW,
                     "prev_since": PREV,
+                    "prev_until": None,
                     "group_by": g,
                     "tag_key": k,
                     "limit": n,
@@ -405,9 +554,19 @@ def _cases() -> list[Case]:
         Case("job_cost", b, {**j100, "now": NOW}, "ws1"),
         Case("job_cost", b, {"workspace_id": "2", "job_id": "100", "now": NOW}, "ws2"),
         Case("digest_summary", "digest_day", {"day": date(2026, 3, 1)}),
-        Case("cost_anomaly_candidates", "anomaly", {"day": ANOMALY_DAY}),
-        Case(
-            "waste", "waste", {"since": utc("2026-03-01 00:00"), "until": utc("2026-03-02 00:00")}
+        Case("cost_anomaly_candidates", "anomaly", {"day": ANOMALY_DAY, "min_z": None}),
+        *(
+            Case(
+                "waste",
+                "waste",
+                {
+                    "since": utc("2026-03-01 00:00"),
+                    "until": utc("2026-03-02 00:00"),
+                    "idle_cpu_percent": idle,
+                },
+                f"idle-{idle:g}",
+            )
+            for idle in (5.0, 2.0)
         ),
         Case(
             "report_jobs",
@@ -439,25 +598,106 @@ def _cases() -> list[Case]:
         ),  # fmt: skip
         *_price_cases(),
         *_semantic_cases(),
+        *_cost_answer_cases(),
+        *_status_cases(),
     ]
     return cases
+
+
+def _cost_answer_cases() -> list[Case]:
+    """/jobs cost and /jobs anomalies as issue 12 §3 found them wrong (the stories are told in
+    tests/warehouse/test_wh_cost.py, test_wh_anomaly_waste.py and tests/service)."""
+    day = {"since": utc("2026-03-01 00:00"), "until": utc("2026-03-02 00:00")}
+    today = {
+        "since": utc("2026-03-02 00:00"),
+        "until": TODAY_AT,
+        "prev_since": utc("2026-03-01 00:00"),
+    }
+    return [
+        *(
+            Case("cost_total", "cost_today", {**today, "cut_previous": cut}, f"cut-{cut}")
+            for cut in (True, False)
+        ),
+        Case(
+            "cost_by",
+            "cost_today",
+            {
+                **today,
+                "prev_until": utc("2026-03-01 04:00"),
+                "group_by": "job",
+                "tag_key": None,
+                "limit": 10,
+            },
+            "today",
+        ),
+        *(
+            Case(
+                "cost_total",
+                "cost_coverage",
+                {
+                    "since": NOW - span,
+                    "until": NOW,
+                    "prev_since": NOW - 2 * span,
+                    "cut_previous": True,
+                },
+                f"{span.days}d",
+            )
+            for span in (timedelta(days=3), timedelta(days=7), timedelta(days=30))
+        ),
+        Case("cost_tag_keys", "cost_tags", {**day, "limit": 50}, "all"),
+        Case("cost_tag_keys", "cost_tags", {**day, "limit": 1}, "one"),
+        Case(
+            "cost_by",
+            "cost_tags",
+            {
+                **day,
+                "prev_since": utc("2026-02-28 00:00"),
+                "prev_until": None,
+                "group_by": "tag",
+                "tag_key": "colour",
+                "limit": 10,
+            },
+            "colour",
+        ),
+        *(
+            Case(
+                "cost_anomaly_candidates",
+                "anomaly_scores",
+                {"day": ANOMALY_DAY, "min_z": z},
+                f"min_z-{z}",
+            )
+            for z in (None, 3.5)
+        ),
+        Case("cost_anomaly_candidates", "anomaly", {"day": ANOMALY_DAY, "min_z": 3.5}, "min_z"),
+        *(
+            Case("job_cost", "waste", {"workspace_id": "1", "job_id": j, "now": NOW}, j)
+            for j in ("12", "13")
+        ),
+    ]
 
 
 def _price_cases() -> list[Case]:
     p, day = "prices", {"since": utc("2026-03-01 00:00"), "until": utc("2026-03-02 00:00")}
     prev = utc("2026-02-28 00:00")
     return [
-        Case("cost_total", p, {**day, "prev_since": prev}),
+        Case("cost_total", p, {**day, "prev_since": prev, "cut_previous": True}),
         Case(
             "cost_by",
             p,
-            {**day, "prev_since": prev, "group_by": "sku", "tag_key": None, "limit": 10},
-        ),  # fmt: skip
+            {
+                **day,
+                "prev_since": prev,
+                "prev_until": None,
+                "group_by": "sku",
+                "tag_key": None,
+                "limit": 10,
+            },
+        ),
         Case("cost_daily", p, {**day, "workspace_id": None, "job_id": None}),
         Case("job_cost", p, {"workspace_id": "1", "job_id": "100", "now": NOW}),
         Case("run_cost", p, {"workspace_id": "1", "job_run_id": "r1"}),
         Case("digest_summary", p, {"day": date(2026, 3, 1)}),
-        Case("cost_anomaly_candidates", p, {"day": date(2026, 3, 1)}),
+        Case("cost_anomaly_candidates", p, {"day": date(2026, 3, 1), "min_z": None}),
     ]
 
 
@@ -478,6 +718,29 @@ def _semantic_cases() -> list[Case]:
         Case("sla_inputs", s, {"now": NOW, "days": 2}),
         Case("digest_summary", s, {"day": date(2026, 3, 1)}),
         Case("job_lookup", s, {"needle": "flaky", "include_deleted": False}),
+    ]
+
+
+def _status_cases() -> list[Case]:
+    st = "status_jobs"
+    j760 = {"workspace_id": "1", "job_id": "760", "now": NOW}
+    return [
+        *(
+            Case("job_lookup", st, {"needle": n, "include_deleted": d}, f"{n}-{d}")
+            for n, d in (
+                ("invoice_export", False),
+                ("Billing_Export", False),
+                ("weekly_rollup", False),
+                ("legacy_sync", True),
+                ("legacy_sync", False),
+                ("ab", False),
+                ("ab_v2", False),
+                ("730", True),
+            )
+        ),  # fmt: skip
+        Case("job_durations", st, {"now": NOW}, "status"),
+        Case("job_run_stats", st, j760, "760"),
+        Case("job_recent_runs", st, {**j760, "limit": 10}, "760"),
     ]
 
 
