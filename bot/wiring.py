@@ -36,6 +36,7 @@ from bot.service.rollup import Rollup
 from bot.service.sla_alerts import SlaAlerts
 from bot.store.records import IncidentKind, OutboxMessage
 from bot.warehouse import Warehouse, make_warehouse, queries
+from bot.warehouse.cache import CachedQueries
 
 if TYPE_CHECKING:
     from bot.jobs_api import JobsApi
@@ -100,6 +101,13 @@ def open_configured_warehouse(config: Config) -> Warehouse:
             wh.embedded.path, memory_limit=wh.embedded.memory_limit, threads=wh.embedded.threads
         )
     return make_warehouse("embedded", db_path=None)
+
+
+# With every workspace watched through the Jobs API, the system tables are read for failures
+# only as an hourly reconcile; costs of failed runs are looked up every half hour.
+RECONCILE_SECONDS = 3600
+WORKSPACE_NAMES_TTL_SECONDS = 3600
+COST_BACKFILL_SECONDS = 1800
 
 
 class Bot:
@@ -302,8 +310,12 @@ def build(
     process environment)."""
     metrics = Metrics()
     # Every query counted and timed for /metrics.
-    wh: Warehouse = MeteredWarehouse(
-        warehouse if warehouse is not None else open_configured_warehouse(config), metrics
+    wh: Warehouse = CachedQueries(
+        MeteredWarehouse(
+            warehouse if warehouse is not None else open_configured_warehouse(config), metrics
+        ),
+        # Workspace names change about never; every job lookup would read them again.
+        {"workspaces": WORKSPACE_NAMES_TTL_SECONDS},
     )
     renderer = Renderer(tz=config.timezone, currency=config.cost.currency, clock=clock)
     api = jobs_api if jobs_api is not None else _jobs_api(config, env)
@@ -366,7 +378,7 @@ def build(
         store=opened,
         jobs_api=api,
         directory=directory,
-        p90_seconds=_p90_reader(wh, clock),
+        p90_seconds=_p90_reader(answers, clock),
         on_enqueue=notifier.poke,
         ended_runs=partial(queries.runs_ended, wh),
         run_cost=lambda ws, run: queries.run_cost(wh, workspace_id=ws, job_run_id=run),
@@ -448,9 +460,19 @@ def build(
     # The system tables: the only source of workspaces without Jobs API access, the
     # reconcile of those with it, and where a failed run's cost appears hours later.
     tables = config.schedules.system_tables_poll_seconds
+    if api is not None and all(ws.jobs_api for ws in config.workspaces):
+        # Every workspace is watched live: the tables are only the reconcile (failures the
+        # API path missed while the bot or a workspace was down), hourly, so an idle
+        # serverless warehouse can stop between the bot's few queries.
+        tables = max(tables, RECONCILE_SECONDS)
     jobs.append(Every("failures:system-tables", tables, _poll_tables(alerts, health)))
-    jobs.append(Every("failures:costs", tables, alerts.backfill_costs))
-    scheduler = Scheduler(jobs, timezone=config.timezone, leadership=Leadership(opened.leases))
+    # Billing lands by the hour, hours late: what a failed run cost is looked up half-hourly.
+    jobs.append(Every("failures:costs", max(tables, COST_BACKFILL_SECONDS), alerts.backfill_costs))
+    scheduler = Scheduler(
+        jobs,
+        timezone=config.timezone,
+        leadership=Leadership(opened.leases, ttl=config.schedules.leader_lease_seconds),
+    )
     metrics.watch_outbox(opened.outbox.pending_count)
     ops = None
     if config.monitoring.health_port is not None:
@@ -535,15 +557,17 @@ def _jobs_api(config: Config, env: Mapping[str, str] | None) -> JobsApi | None:
     return JobsApi(watched, config.secrets, env=os.environ if env is None else env)
 
 
-def _p90_reader(warehouse: Warehouse, clock: Clock) -> Callable[[JobKey], float | None]:
-    """The job's usual (p90) duration from the warehouse, for "usually ≤ 25m" in an alert;
-    None when the warehouse cannot say (it must never stop an alert)."""
+def _p90_reader(answers: CommandService, clock: Clock) -> Callable[[JobKey], float | None]:
+    """The job's usual (p90) duration, for "usually ≤ 25m" in an alert: from the one cached
+    table of every job's p90 that `/jobs running` uses too (one query per half hour however
+    many alerts), None when the warehouse cannot say (it must never stop an alert)."""
 
     def p90(job: JobKey) -> float | None:
         try:
-            return queries.job_run_stats(warehouse, job, now=clock.now()).p90_seconds
+            table = answers.durations.p90(clock.now())
         except Exception:
             log.info("no p90 for %s/%s", job.workspace_id, job.job_id, exc_info=True)
             return None
+        return None if table is None else table.get((job.workspace_id, job.job_id))
 
     return p90

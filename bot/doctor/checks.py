@@ -103,7 +103,13 @@ def check_secrets(config: Config, env: Mapping[str, str]) -> list[Line]:
         )
     if not any(line.status == "fail" for line in lines):
         auth = "OAuth service principal" if s.databricks_client_id else "token or profile"
-        named = "Databricks " + auth if config.uses_databricks else "no Databricks needed"
+        own = [w.pat_env for w in config.workspaces if w.jobs_api and w.pat_env]
+        if config.uses_databricks:
+            named = "Databricks " + auth
+        elif own:
+            named = "each Jobs API workspace has its own PAT (" + ", ".join(own) + ")"
+        else:
+            named = "no Databricks needed"
         lines.append(Line("ok", "secrets", f"Slack tokens present; {named}"))
     return lines
 
