@@ -28,6 +28,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 
 from apscheduler.triggers.base import BaseTrigger
 
@@ -194,7 +195,7 @@ def main() -> None:
 
 def _caller() -> str:
     """The innermost bot.service (or wiring) function on the stack: who asked."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None:
         path = frame.f_code.co_filename.replace("\\", "/")
         if "/bot/service/" in path or path.endswith("/bot/wiring.py"):

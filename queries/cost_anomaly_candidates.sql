@@ -63,13 +63,10 @@ today AS (
   -- DECIMAL(38,18) in 128-bit arithmetic). DECIMAL(25,10) x DECIMAL(12,8) is DECIMAL(38,18)
   -- on Databricks (wider inputs exceed 38 digits and Spark rounds the product to 6 decimals)
   -- and DECIMAL(37,18) in DuckDB; under ANSI mode a bigger value is an error.
-  -- cost_double is the same cost in the baseline's arithmetic (below), so that a job costing
-  -- what it always costs is never "above" its baseline by a rounding difference.
   SELECT
     workspace_id,
     job_id,
-    sum(CAST(usage_quantity AS DECIMAL(25, 10)) * CAST(unit_price AS DECIMAL(12, 8))) AS cost,
-    sum(CAST(usage_quantity AS DOUBLE) * CAST(unit_price AS DOUBLE)) AS cost_double
+    sum(CAST(usage_quantity AS DECIMAL(25, 10)) * CAST(unit_price AS DECIMAL(12, 8))) AS cost
   FROM usage_daily
   WHERE usage_date = :day
   GROUP BY workspace_id, job_id
@@ -111,7 +108,6 @@ scored AS (
     t.workspace_id,
     t.job_id,
     t.cost,
-    t.cost_double,
     b.baseline_median,
     m.baseline_mad,
     b.weekday_median,
@@ -135,7 +131,9 @@ candidates AS (
     (CAST(s.cost AS DOUBLE) - s.expected_cost)
       / (1.4826 * greatest(s.baseline_mad, 0.1 * greatest(s.expected_cost, 0.0), 0.01)) AS robust_z
   FROM scored AS s
-  WHERE s.cost_double > s.expected_cost
+  -- Above by more than a millionth: the baseline's DOUBLE sums may differ from the exact cost
+  -- in the last bit, and a job costing what it always costs is not above its baseline.
+  WHERE CAST(s.cost AS DOUBLE) > s.expected_cost + 0.000001
 ),
 chosen AS (
   -- Everything below is a cause hint or a label, worked out for the chosen jobs only (most

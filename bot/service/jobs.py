@@ -190,6 +190,7 @@ def status_view(reader: Reader, config: Config, job: JobMatch, now: datetime) ->
         trend_days=TREND_DAYS,
         cost_7d=num(cost.cost_7d),
         cost_30d=num(cost.cost_30d),
+        all_purpose_hours_30d=float(cost.all_purpose_hours_30d or 0.0),
         currency=cost.currency_code or config.cost.currency,
         p90_seconds=p90,
         closest_to=asked if fuzzy else None,

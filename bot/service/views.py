@@ -128,6 +128,8 @@ class StatusView:
     deleted_at: datetime | None = None
     paused: bool = False
     long_run: RunView | None = None  # the run in flight past the job's p90, if any
+    # Task hours on all-purpose clusters in 30 days: billed to the cluster, not in its cost.
+    all_purpose_hours_30d: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -173,3 +173,15 @@ def test_slack_and_the_query_show_one_anomaly_score(
     answer = ask(worlds.anomaly_scores, "anomalies", at=at, min_daily_amount=1)
     body = json.dumps(answer.payload(), ensure_ascii=False)
     assert "robust z 27.0" in body and "robust z 11.5" in body
+
+
+def test_status_of_a_job_on_all_purpose_compute_says_why_its_cost_is_zero(
+    ask: Callable[..., Answer],
+) -> None:
+    # `/jobs status on_all_purpose` showed "Cost 30d $0.00" and nothing else.
+    answer = ask(worlds.waste_world, "status on_all_purpose", at=utc("2026-03-02 00:00"))
+    note = _section(answer, "all-purpose")
+    assert note.startswith("💡 1h 30m of its task time in 30 days ran on all-purpose clusters")
+    assert "not attributable per job" in note
+    other = ask(worlds.waste_world, "status on_job_cluster", at=utc("2026-03-02 00:00"))
+    assert all(b.get("block_id") != "all-purpose" for b in other.blocks)

@@ -153,7 +153,12 @@ class Digests:
         total = self.reader.read(
             queries.cost_total, since=since, until=until, prev_since=prev_since
         )
-        waste = self.reader.read(queries.waste, since=since, until=until)
+        waste = self.reader.read(
+            queries.waste,
+            since=since,
+            until=until,
+            idle_cpu_percent=self.config.cost.idle_cpu_percent,
+        )
         return _Facts(
             day=day,
             rows=rows,

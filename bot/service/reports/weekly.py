@@ -147,7 +147,12 @@ class WeeklyReports:
         window = {"since": since, "until": until, "prev_since": prev_since}
         total = self.reader.read(queries.cost_total, **window)
         rows = self.reader.read(queries.report_jobs, **window)
-        waste = self.reader.read(queries.waste, since=since, until=until)
+        waste = self.reader.read(
+            queries.waste,
+            since=since,
+            until=until,
+            idle_cpu_percent=self.config.cost.idle_cpu_percent,
+        )
         groups = (
             GroupCost("By team", self._group(CostGroup.TAG, window)),
             GroupCost("By workspace", self._group(CostGroup.WORKSPACE, window)),

@@ -101,6 +101,10 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             )
         ),
     ),
+    "status_all_purpose": (
+        "status.json.j2",
+        template_data(_base(cost_7d=0.0, cost_30d=0.0, all_purpose_hours_30d=12.5)),
+    ),
     "status_paused": (
         "status.json.j2",
         template_data(_base(runs=_OLD_RUN, stats=_IDLE, paused=True)),
