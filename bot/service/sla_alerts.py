@@ -19,7 +19,7 @@ day is over (never met) is closed then, so yesterday's breach does not linger as
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from bot.config import Config, SlaRule
 from bot.models import FAILED_STATES, ApiRun, JobKey, JobMatch, JobsApiError, RunSummary
 from bot.monitors import sla as monitor
 from bot.render import Renderer
+from bot.render.formatting import clock_time
 from bot.service.lateness import DirectoryPort, JobLookup, LiveJobsPort, Publisher, StorePort
 from bot.service.lateness_view import sla_alert
 from bot.service.phrases import sla_reason
@@ -297,7 +298,7 @@ class SlaAlerts:
         *,
         closing: dict[str, Any] | None = None,
     ) -> str:
-        reason = sla_reason(status, spec)
+        reason = sla_reason(status, spec, self._when(spec))
         if closing is not None and closing.get("state") == "closed":
             return f"🔴 Not met ({reason}); closed, as its day or run is over."
         if status.state is S.BREACHED:
@@ -309,6 +310,12 @@ class SlaAlerts:
         if status.state is S.MET:
             return f"✅ Met: {reason}."
         return f"⚪ Back on track: {reason}."
+
+    def _when(self, spec: monitor.SlaSpec) -> Callable[[datetime], str]:
+        """Times in an alert as "07:00 CET" (the rule's zone, labelled; another day's with
+        its date), never a bare time of day a reader could take for their own zone."""
+        now = self.clock.now()
+        return lambda instant: clock_time(instant, spec.tz, now)
 
     def _detail(
         self, t: _Target, status: monitor.SlaStatus, runs: Sequence[RunSummary]
@@ -329,7 +336,7 @@ class SlaAlerts:
             "rule": describe_rule(t.rule, self.config.timezone),
             "rule_id": t.rule_id,
             "state": str(status.state),
-            "reason": sla_reason(status, t.spec),
+            "reason": sla_reason(status, t.spec, self._when(t.spec)),
             "day": day.isoformat(),
             "day_label": f"{day:%a} {day.day} {day:%b}",
             "deadline": _iso(status.deadline),

@@ -98,7 +98,7 @@ def test_at_risk_then_breached_then_met_late_is_one_message(tables, store, clock
     final = rows[3].payload
     assert "met its SLA late by 25m" in final["text"]
     assert not any(b["type"] == "actions" for b in final["blocks"])  # buttons gone
-    assert "Met late: succeeded at 07:25, 25m 00s late" in rows[4].payload["text"]
+    assert "Met late: succeeded at 07:25 CET, 25m 00s late (due 07:00 CET)" in rows[4].payload["text"]
     assert store.incidents.open_incidents(IncidentKind.SLA) == []
 
     clock.set(at("2026-03-02 07:30"))
