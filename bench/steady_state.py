@@ -22,6 +22,7 @@ import argparse
 import gc
 import logging
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,8 +64,17 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--callers", action="store_true", help="count queries by calling function")
+    ap.add_argument(
+        "--no-bot", action="store_true", help="the same hour without the bot (RSS baseline)"
+    )
+    ap.add_argument(
+        "--compare", action="store_true", help="run with and without the bot, side by side"
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    if args.compare:
+        _compare(args)
+        return
     work = Path(tempfile.mkdtemp(prefix="jobs-bot-steady-"))
     db = work / "account.duckdb"
     if args.db:
@@ -98,6 +108,19 @@ def main() -> None:
     )
     gc.collect()
     before = rss_mb()
+    if args.no_bot:
+        end = END + timedelta(minutes=args.minutes)
+        while clock.now() < end:
+            now = clock.now() + STEP
+            sim.advance_to(now)
+            clock.set(now)
+        gc.collect()
+        print(
+            f"RSS without the bot: {before:.0f} MB at the start, {rss_mb():.0f} MB after the hour"
+        )
+        sb.stop()
+        server.stop()
+        return
     bot = wiring.build(
         cfg,
         clock,
@@ -191,6 +214,17 @@ def main() -> None:
     bot.stop()
     sb.stop()
     server.stop()
+
+
+def _compare(args: argparse.Namespace) -> None:
+    """The same simulated hour in two processes, without and with the bot: the difference of
+    their RSS is what the bot itself holds (the world, its simulator and the sandbox are in
+    both)."""
+    base = [sys.executable, __file__, "--jobs", str(args.jobs), "--days", str(args.days),
+            "--minutes", str(args.minutes)] + (["--db", args.db] if args.db else [])  # fmt: skip
+    for extra in (["--no-bot"], []):
+        done = subprocess.run(base + extra, capture_output=True, text=True, check=False)
+        print(done.stdout.strip() or done.stderr.strip()[-2000:])
 
 
 def _caller() -> str:

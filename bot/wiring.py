@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
@@ -107,6 +108,10 @@ def open_configured_warehouse(config: Config) -> Warehouse:
 # only as an hourly reconcile; costs of failed runs are looked up every half hour.
 RECONCILE_SECONDS = 3600
 WORKSPACE_NAMES_TTL_SECONDS = 3600
+# Sent messages are kept this long (their dedupe keys name an incident, a day or a week, none
+# of which comes back after it), then pruned every few hours.
+OUTBOX_RETENTION = timedelta(days=30)
+OUTBOX_PRUNE_SECONDS = 6 * 3600
 COST_BACKFILL_SECONDS = 1800
 
 
@@ -411,6 +416,14 @@ def build(
     jobs.append(Every("rollup-sync", 5, rollup.sync))
     # A snooze that ran out gets its one reminder within a minute (idempotent: outbox keys).
     jobs.append(Every("snooze-reminders", 60, interactions.remind_snoozes))
+    # Months of running must not grow the outbox without end: what was sent long ago goes.
+    jobs.append(
+        Every(
+            "outbox-prune",
+            OUTBOX_PRUNE_SECONDS,
+            lambda: opened.outbox.prune(clock.now() - OUTBOX_RETENTION),
+        )
+    )
     # Lateness: SLA rules and missed scheduled runs, each incident one living message too.
     voices = dict(
         config=config,

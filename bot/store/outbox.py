@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, exists, func, select, update
+from sqlalchemy import Row, delete, exists, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clock import Clock
@@ -160,6 +160,16 @@ class Outbox:
                 update(_t).where(_held(message)).values(**values, claimed_until=None)
             )
         return result.rowcount == 1
+
+    def prune(self, older_than: datetime) -> int:
+        """Forget messages sent (or given up) before `older_than`; returns how many. What is
+        pending or being sent is never touched, and the retention must outlast any chance of
+        the same dedupe key being enqueued again (keys name an incident, a day, a week)."""
+        done = ((_t.c.state == OutboxState.SENT.value) & (_t.c.sent_at < older_than)) | (
+            (_t.c.state == OutboxState.FAILED.value) & (_t.c.created_at < older_than)
+        )
+        with self._db.transaction() as conn:
+            return int(conn.execute(delete(_t).where(done)).rowcount or 0)
 
     def get(self, message_id: int) -> OutboxMessage | None:
         with self._db.transaction() as conn:

@@ -145,3 +145,21 @@ def test_metrics_count_the_alerts_posted_by_kind(stack: Stack) -> None:
     assert channel is not None
     alerts = [m for m in stack.sb.messages(channel.id) if m.source != "user"]
     assert len(alerts) == 1
+
+
+def test_the_scheduled_prune_forgets_messages_sent_a_month_ago(stack: Stack) -> None:
+    from bot.store import OutboxKind
+
+    store = stack.bot.store
+    assert store is not None and stack.bot.scheduler is not None and stack.bot.notifier
+    store.outbox.enqueue(
+        dedupe_key="note:old", channel="C02ALERTS", kind=OutboxKind.POST, payload={"text": "hi"}
+    )
+    assert stack.bot.notifier.drain().sent == 1
+    (prune,) = [j for j in stack.bot.scheduler.jobs if j.name == "outbox-prune"]
+    stack.clock.set(stack.clock.now() + timedelta(days=29))
+    prune.call()
+    assert store.outbox.find("note:old") is not None  # a month is kept
+    stack.clock.set(stack.clock.now() + timedelta(days=2))
+    prune.call()
+    assert store.outbox.find("note:old") is None

@@ -189,3 +189,30 @@ def test_pending_count_per_channel(store: Store) -> None:
     assert store.outbox.pending_count("C1") == 2
     assert store.outbox.pending_count("C2") == 1
     assert store.outbox.pending_count() == 3
+
+
+def test_prune_forgets_what_was_sent_long_ago_and_keeps_the_rest(
+    store: Store, clock: FixedClock
+) -> None:
+    # A bot running for months: the outbox must not grow without end, nor lose a message.
+    _post(store, "old-sent")
+    _post(store, "old-failed")
+    _post(store, "old-pending")
+    sent = store.outbox.claim_next()
+    assert sent is not None and sent.dedupe_key == "old-sent"
+    assert store.outbox.mark_sent(sent, "1.0001")
+    failed = store.outbox.claim_next()
+    assert failed is not None and failed.dedupe_key == "old-failed"
+    assert store.outbox.mark_failed(failed, "channel_not_found")
+    clock.set(START + timedelta(days=40))
+    _post(store, "recent-sent")
+    recent = store.outbox.claim_next(lease=timedelta(minutes=2))
+    while recent is not None and recent.dedupe_key != "recent-sent":
+        assert store.outbox.mark_retry(recent, "later", START + timedelta(days=400))
+        recent = store.outbox.claim_next()
+    assert recent is not None and store.outbox.mark_sent(recent, "2.0001")
+    assert store.outbox.prune(START + timedelta(days=30)) == 2
+    assert store.outbox.find("old-sent") is None and store.outbox.find("old-failed") is None
+    assert store.outbox.find("old-pending") is not None  # never sent: kept, still due later
+    assert store.outbox.find("recent-sent") is not None
+    assert store.outbox.prune(START + timedelta(days=30)) == 0
