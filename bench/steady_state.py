@@ -63,6 +63,9 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=5000)
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument(
+        "--memory-limit", default="1GB", help="DuckDB's (warehouse.embedded.memory_limit)"
+    )
     ap.add_argument("--callers", action="store_true", help="count queries by calling function")
     ap.add_argument(
         "--no-bot", action="store_true", help="the same hour without the bot (RSS baseline)"
@@ -87,7 +90,7 @@ def main() -> None:
 
     clock = FixedClock(END)
     world = World(clock)
-    warehouse = DuckDBWarehouse(open_db(str(db)))
+    warehouse = DuckDBWarehouse(open_db(str(db), memory_limit=args.memory_limit))
     con = warehouse.connection
     sim = Simulator(world, from_warehouse(con, seed=7), DuckDBSink(con), clock=clock, seed=7)
     server = LocalDatabricks(world)
@@ -131,6 +134,8 @@ def main() -> None:
         env=env,
     )
     assert bot.scheduler is not None and bot.metrics is not None and bot.notifier is not None
+    built = rss_mb()
+    rss_warm = built
     queries: Counter[str] = Counter()
     inner = bot.metrics.warehouse_query
 
@@ -185,6 +190,7 @@ def main() -> None:
         bot.notifier.drain()
         if at_warmup is None and now >= warmup:
             at_warmup = Counter(queries)
+            rss_warm = rss_mb()
         peak = max(peak, rss_mb())
     wall = time.perf_counter() - started
     gc.collect()
@@ -207,6 +213,7 @@ def main() -> None:
     for endpoint, n in calls.most_common(8):
         print(f"  {endpoint:32s} {n / (args.minutes / 60):8.1f}/h")
     print(f"Slack messages posted: {len(sb.calls_to('chat.postMessage'))}")
+    print(f"RSS: {built:.0f} MB once the bot was built, {rss_warm:.0f} MB after 10 minutes")
     print(
         f"RSS: {before:.0f} MB before the bot was built, {after:.0f} MB after the hour "
         f"(the bot's share {after - before:.0f} MB; peak {peak:.0f} MB)"
@@ -221,7 +228,8 @@ def _compare(args: argparse.Namespace) -> None:
     their RSS is what the bot itself holds (the world, its simulator and the sandbox are in
     both)."""
     base = [sys.executable, __file__, "--jobs", str(args.jobs), "--days", str(args.days),
-            "--minutes", str(args.minutes)] + (["--db", args.db] if args.db else [])  # fmt: skip
+            "--minutes", str(args.minutes), "--memory-limit", args.memory_limit,
+            ] + (["--db", args.db] if args.db else [])  # fmt: skip
     for extra in (["--no-bot"], []):
         done = subprocess.run(base + extra, capture_output=True, text=True, check=False)
         print(done.stdout.strip() or done.stderr.strip()[-2000:])
