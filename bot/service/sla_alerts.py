@@ -322,7 +322,7 @@ class SlaAlerts:
     ) -> dict[str, Any]:
         facts = self.jobs.facts(t.job.workspace_id, t.job.job_id, name=t.job.name,
                                 owner=t.job.owner)  # fmt: skip
-        failed = _failed_run(runs, status, t.spec.tz)
+        failed = _failed_run(runs, status, t.spec.tz, t.spec.kind)
         ws = self.config.workspace(t.job.workspace_id)
         host = ws.host.rstrip("/") if ws else None
         day = status.day
@@ -429,17 +429,20 @@ def _token_instant(t: _Target, status: monitor.SlaStatus) -> str:
     return status.day.isoformat()
 
 
-def _failed_run(runs: Sequence[RunSummary], status: monitor.SlaStatus, tz: str) -> str | None:
-    """The failed run behind the state, for the Rerun button: the day's latest finished run,
-    when it failed."""
+def _failed_run(
+    runs: Sequence[RunSummary], status: monitor.SlaStatus, tz: str, kind: str = "deadline"
+) -> str | None:
+    """The failed run behind the state, for the Rerun button: for a deadline, the day's
+    latest finished run when it failed; for freshness, the latest finished run when it
+    failed (the job is overdue because its runs fail, and a repair is the way out)."""
+    finished = [r for r in runs if not r.in_progress]
+    if kind == "freshness":
+        latest = max(finished, default=None, key=lambda r: r.start_time)
+        return latest.run_id if latest is not None and latest.failed else None
     if status.last_result not in FAILED_STATES:
         return None
     zone = ZoneInfo(tz)
-    day = [
-        r
-        for r in runs
-        if not r.in_progress and as_utc(r.start_time).astimezone(zone).date() == status.day
-    ]
+    day = [r for r in finished if as_utc(r.start_time).astimezone(zone).date() == status.day]
     latest = max(day, default=None, key=lambda r: r.start_time)
     return latest.run_id if latest is not None and latest.failed else None
 

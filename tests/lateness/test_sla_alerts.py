@@ -98,7 +98,9 @@ def test_at_risk_then_breached_then_met_late_is_one_message(tables, store, clock
     final = rows[3].payload
     assert "met its SLA late by 25m" in final["text"]
     assert not any(b["type"] == "actions" for b in final["blocks"])  # buttons gone
-    assert "Met late: succeeded at 07:25 CET, 25m 00s late (due 07:00 CET)" in rows[4].payload["text"]
+    assert (
+        "Met late: succeeded at 07:25 CET, 25m 00s late (due 07:00 CET)" in rows[4].payload["text"]
+    )
     assert store.incidents.open_incidents(IncidentKind.SLA) == []
 
     clock.set(at("2026-03-02 07:30"))
@@ -198,3 +200,22 @@ def test_hostile_job_names_render_literally(tables, store, clock) -> None:
     (post,) = outbox(store)
     body = json.dumps(post.payload, ensure_ascii=False)
     assert "<!channel>" not in body and "&lt;!channel&gt;" in body
+
+
+def test_a_freshness_breach_caused_by_failing_runs_offers_rerun(tables, store, clock) -> None:
+    # The demo's hourly_events_ingest: "succeeds at least every 2h", and its last runs failed.
+    # The alert had no Rerun, though a repair of the failed run is the way out.
+    tables.job("1", "300", "hourly_ingest", "2026-01-01 00:00", run_as="ana.silva@example.com")
+    tables.slice("1", "300", "3001", "2026-03-02 01:00", "2026-03-02 01:10", "SUCCEEDED", "SUCCESS")
+    for h in (2, 3, 4):
+        tables.slice("1", "300", f"300{h}", f"2026-03-02 0{h}:00", f"2026-03-02 0{h}:10",
+                     "FAILED", "RUN_EXECUTION_ERROR")  # fmt: skip
+    clock.set(at("2026-03-02 04:30"))
+    rule = SlaRule.model_validate({"job": {"name": "hourly_ingest"}, "freshness": "2h"})
+    assert sla_alerts(tables, store, clock, rule).check().opened == 1
+    (post,) = outbox(store)
+    assert "breached" in post.payload["text"]
+    rerun = [e for b in post.payload["blocks"] for e in b.get("elements", [])
+             if e.get("action_id") == "jobs_rerun"]  # fmt: skip
+    assert len(rerun) == 1, "no Rerun on an SLA breached by failing runs"
+    assert json.loads(rerun[0]["value"])["r"] == 3004  # the latest failed run
