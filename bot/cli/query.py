@@ -17,6 +17,7 @@ from bot.clock import SystemClock, parse_instant
 from bot.errors import UserError
 from bot.grammar import parse_span
 from bot.warehouse import open_warehouse, sql
+from bot.warehouse.queries import IDLE_CPU_PERCENT
 
 # Used when the user does not give the param; everything else is required.
 _DEFAULTS: dict[str, Any] = {
@@ -24,6 +25,7 @@ _DEFAULTS: dict[str, Any] = {
     "days": 14,
     "include_deleted": False,
     "group_by": "job",
+    "idle_cpu_percent": IDLE_CPU_PERCENT,  # the config's default (cost.idle_cpu_percent)
 }
 _CELL = 48  # table cells longer than this are cut, so one long error message stays readable
 

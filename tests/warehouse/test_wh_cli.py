@@ -118,3 +118,11 @@ def test_databricks_auth_choice_from_env() -> None:
         DatabricksWarehouse.from_env(env=base)
     with pytest.raises(UserError, match="http_path"):
         DatabricksWarehouse.from_env(env={"DATABRICKS_HOST": "h", "DATABRICKS_TOKEN": "t"})
+
+
+def test_waste_runs_without_naming_the_idle_threshold(
+    db_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It asked for --param idle_cpu_percent once the threshold became a parameter.
+    assert main(["query", "waste", "--at", "2026-03-02T09:00Z", "--db", db_file]) == 0
+    assert "needs --param" not in capsys.readouterr().err
