@@ -297,7 +297,7 @@ class DigestSummary:
 
 
 # --- Jobs API (real time) ---
-# Runs as the Jobs REST API 2.2 reports them, read by bot/jobs_api.py. Every state keeps the raw
+# Runs as the Jobs REST API 2.2 reports them, read by bot/jobs_api/. Every state keeps the raw
 # API string next to a normalised one in the system-table spelling (SUCCEEDED, FAILED,
 # TIMED_OUT, CANCELLED, ERROR, SKIPPED, …) so one FAILED_STATES serves both data sources: the
 # API says TIMEDOUT/CANCELED/SUCCESS where the tables say TIMED_OUT/CANCELLED/SUCCEEDED, and

@@ -1,6 +1,6 @@
 """Numbers and times as people read them in Slack: durations, money, changes, ages, sparklines.
 
-Pure functions; the template filters in render.py are these. None always renders as "—" so a
+Pure functions; the template filters in bot/render/renderer.py are these. None always renders as "—" so a
 missing value is visible rather than an error or a misleading zero.
 """
 

@@ -1,17 +1,12 @@
-"""What the service needs from the outside world, as Protocols it owns. Adapters (the DuckDB and
-Databricks SQL backends in bot.warehouse) satisfy them by shape; the service never imports them.
+"""What the service needs from the outside world. The warehouse port is the one `Protocol` the
+query layer defines (`bot.warehouse.Warehouse`, re-exported here so the service names it in
+one place); the DuckDB and Databricks SQL backends satisfy it by shape and the service never
+imports them. Narrower ports (the store, the Jobs API, the Slack directory) are declared by the
+use case that needs them, next to it, with only the methods it calls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from bot.warehouse import Warehouse
 
-
-class Warehouse(Protocol):
-    """Runs a named query file (`queries/<name>.sql`) with its params; read only through the
-    typed functions of `bot.warehouse.queries`, which map the rows into `bot.models`."""
-
-    def run(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]: ...
-
-    def close(self) -> None: ...
+__all__ = ["Warehouse"]

@@ -1,7 +1,7 @@
 """Validation of rendered messages with slack_sdk's own Block Kit models.
 
-Kept here because only bot/slack may import slack_sdk (DESIGN.md rule 1); render.py fits
-messages to the limits, this checks the result the way the SDK would before sending.
+Kept here because only bot/slack may import slack_sdk (DESIGN.md rule 1); bot/render/limits.py
+fits messages to the limits, this checks the result the way the SDK would before sending.
 """
 
 from __future__ import annotations

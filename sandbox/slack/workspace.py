@@ -130,7 +130,7 @@ def default_workspace() -> Workspace:
         ),
         Channel("G05FINANCE", "finance-private", is_private=True, members={"U03CAROL"}),
         Channel("C06OLD", "old-alerts", is_archived=True, members=everyone | {bot.user_id}),
-        # Channels the demo config routes to (bot/demo_config.yml).
+        # Channels the demo config routes to (sandbox/demo_config.yml).
         Channel("C07FINANCE", "finance-data", members=everyone | {bot.user_id}),
         Channel("C08ML", "ml-platform", members=everyone | {bot.user_id}),
     ]
