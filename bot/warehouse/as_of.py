@@ -34,7 +34,7 @@ import duckdb
 
 from bot.errors import UserError
 from bot.warehouse import schema
-from bot.warehouse.duckdb_backend import DuckDBWarehouse
+from bot.warehouse.duckdb_backend import DuckDBWarehouse, open_db
 
 # The column from which a row of each table exists; None: always visible.
 VISIBLE_FROM: dict[str, str | None] = {
@@ -63,8 +63,7 @@ class AsOfWarehouse:
     def open(cls, db_path: str) -> AsOfWarehouse:
         if not Path(db_path).is_file():
             raise UserError(f"{db_path}: no such warehouse file (create one with `jobs-bot seed`)")
-        con = duckdb.connect(":memory:")
-        con.execute("SET TimeZone = 'UTC'")
+        con = open_db(None, tables=False)
         try:
             con.execute("ATTACH ? AS src (READ_ONLY)", [db_path])
         except duckdb.Error as e:

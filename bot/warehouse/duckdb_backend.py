@@ -30,9 +30,11 @@ def open_db(
     *,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     threads: int = DEFAULT_THREADS,
+    tables: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """The one way jobs-bot opens DuckDB: a warehouse file (created with every system table
-    unless `read_only`), or an in-memory one for ``None``; memory and threads bounded.
+    unless `read_only` or not `tables`), or an in-memory one for ``None``; memory and threads
+    bounded.
 
     The session time zone is UTC because timestamps are stored naive-in-UTC; a local zone
     would shift every ``CAST(... AS TIMESTAMPTZ)`` and ``current_timestamp`` comparison.
@@ -48,7 +50,7 @@ def open_db(
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET threads = {threads}")
-    if not read_only:
+    if tables and not read_only:
         schema.create_all(con)
     return con
 

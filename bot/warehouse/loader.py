@@ -41,9 +41,8 @@ class LoadError(UserError):
 
 def arrow_schemas() -> dict[str, pa.Schema]:
     """The exact Arrow schema of every system table, as DuckDB maps our DDL."""
-    con = duckdb.connect(":memory:")
+    con = open_db(None)
     try:
-        schema.create_all(con)
         return {
             t.full_name: con.sql(f"SELECT * FROM {t.local_name} LIMIT 0").to_arrow_table().schema
             for t in schema.TABLES
