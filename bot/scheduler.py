@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -19,6 +21,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 log = logging.getLogger(__name__)
+
+# How long stop() waits for the scheduled work under way (a shutdown must fit in the grace
+# period a supervisor gives: Kubernetes sends SIGKILL 30 s after SIGTERM by default).
+STOP_SECONDS = 10.0
 
 
 class LeasesPort(Protocol):
@@ -97,6 +103,10 @@ class Scheduler:
         leadership: Leadership | None = None,
     ) -> None:
         self._leadership = leadership
+        # What is running now, by job name: stop() waits for it, within a bound.
+        self._busy = threading.Condition()
+        self._running: dict[str, int] = {}
+        self.unfinished: tuple[str, ...] = ()
         if leadership is not None:
             # The lease first, then every job only while this process holds it.
             leadership.renew()
@@ -110,10 +120,10 @@ class Scheduler:
         )
         for job in jobs:
             if isinstance(job, At):
-                self._scheduler.add_job(_guarded(job), job.trigger, id=job.name, name=job.name)
+                self._scheduler.add_job(self._guarded(job), job.trigger, id=job.name, name=job.name)
                 continue
             self._scheduler.add_job(
-                _guarded(job),
+                self._guarded(job),
                 "interval",
                 seconds=job.seconds,
                 id=job.name,
@@ -134,11 +144,47 @@ class Scheduler:
     def start(self) -> None:
         self._scheduler.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = STOP_SECONDS) -> bool:
+        """No new runs; wait up to `timeout` for the runs under way. True if they all ended;
+        else `unfinished` names them (a poll stuck on a dead Slack or workspace): the caller
+        may exit anyway, since every claim is atomic and a half-done tick is done again by the
+        next start or by the standby, as after a crash."""
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=True)
+            self._scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + timeout
+        with self._busy:
+            while self._running and (left := deadline - time.monotonic()) > 0:
+                self._busy.wait(left)
+            self.unfinished = tuple(sorted(self._running))
+        if self.unfinished:
+            log.warning(
+                "stopping with scheduled work still running after %.0f s: %s; it is done "
+                "again on the next start",
+                timeout,
+                ", ".join(self.unfinished),
+            )
         if self._leadership is not None:
             self._leadership.release()  # the standby need not wait out the lease
+        return not self.unfinished
+
+    def _guarded(self, job: Every | At) -> Callable[[], None]:
+        """A job that logs its own failure (one bad tick must not stop the schedule) and is
+        counted while it runs, for stop()."""
+        call = _guarded(job)
+
+        def run() -> None:
+            with self._busy:
+                self._running[job.name] = self._running.get(job.name, 0) + 1
+            try:
+                call()
+            finally:
+                with self._busy:
+                    left = self._running.pop(job.name) - 1
+                    if left:
+                        self._running[job.name] = left
+                    self._busy.notify_all()
+
+        return run
 
 
 def _as_leader(job: Every | At, leadership: Leadership) -> Every | At:

@@ -3,14 +3,16 @@ HTTP mode with `--http PORT`. Secrets come only from the environment.
 
 SIGTERM (what Kubernetes, systemd and `docker stop` send) stops the bot the way Ctrl-C does:
 no new requests, the answers already acknowledged are finished and delivered (within a bound),
-then the state store and the warehouse are closed. Python's default for SIGTERM is to die at
-once, which dropped every answer in flight. A second signal ends the wait.
+then the state store and the warehouse are closed; scheduled work still stuck after its bound
+(bot/scheduler.py STOP_SECONDS) is left to the next start. Python's default for SIGTERM is to
+die at once, which dropped every answer in flight. A second signal ends the wait.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
             log.info("jobs-bot stopping: finishing the answers in flight")
             bot.stop()
             log.info("jobs-bot stopped")
+    if bot.scheduler is not None and bot.scheduler.unfinished:
+        # A poll still stuck in a call (a dead Slack or workspace) would hold the interpreter's
+        # exit until it gave up: the pool's threads are joined at exit. Its work is redone on
+        # the next start (claims are atomic), so leave now, as a kill would, but cleanly logged.
+        logging.shutdown()
+        os._exit(0)
     return 0
 
 

@@ -51,12 +51,24 @@ def run_bot() -> Iterator:
         return proc
 
     yield start
-    for proc in procs:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+    for proc in procs:  # a test that failed half-way: leave nothing running
+        if proc.poll() is None:
             proc.kill()
+            proc.communicate()
+
+
+def _stops_on_sigterm(proc: subprocess.Popen) -> None:
+    """SIGTERM (what a supervisor sends) while Slack is still up: a clean exit, status 0, well
+    within the grace period (output drained meanwhile: a bot blocked on a full pipe never exits)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=25)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        tail = "".join((err or "").splitlines(keepends=True)[-15:])
+        pytest.fail(f"jobs-bot run did not stop within 25 s of SIGTERM; its last lines:\n{tail}")
+    assert proc.returncode == 0, err[-2000:]
 
 
 def _wait_for_line(proc: subprocess.Popen, pattern: str, timeout: float = 30) -> re.Match[str]:
@@ -91,6 +103,7 @@ def test_run_http_mode_answers_signed_commands(tmp_path, demo: Demo, run_bot) ->
         port = _wait_for_line(proc, r"listening on http://[\d.]+:(\d+)/slack/events").group(1)
         sb.app_request_url = f"http://127.0.0.1:{port}/slack/events"
         _asks_status(sb)
+        _stops_on_sigterm(proc)
 
 
 def test_run_socket_mode_answers_over_the_websocket(tmp_path, demo: Demo, run_bot) -> None:
@@ -100,6 +113,7 @@ def test_run_socket_mode_answers_over_the_websocket(tmp_path, demo: Demo, run_bo
             "SLACK_BOT_TOKEN": sb.workspace.bot.bot_token,
             "SLACK_APP_TOKEN": sb.workspace.bot.app_token,
         }
-        run_bot(["--config", str(cfg)], env)
+        proc = run_bot(["--config", str(cfg)], env)
         assert sb.wait_for_socket(timeout=30), "jobs-bot run never opened a Socket Mode connection"
         _asks_status(sb)
+        _stops_on_sigterm(proc)
