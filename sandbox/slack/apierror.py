@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from sandbox.slack.server import SandboxServer
     from sandbox.slack.state import State
 
 
@@ -26,16 +25,22 @@ def invalid_arguments(message: str) -> ApiError:
     return ApiError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {message}"]})
 
 
+class TriggerIds(Protocol):
+    """The trigger_ids a method may exchange (sandbox.slack.views.Triggers)."""
+
+    def exchange(self, tid: str, now: float) -> None: ...
+
+
 @dataclass
 class Ctx:
-    server: SandboxServer
+    """One Web API call and what a method may use to answer it."""
+
+    state: State
+    triggers: TriggerIds
+    base_url: str  # where the sandbox answers, for the URLs a method hands out
     params: dict[str, Any]
     token: str | None
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers
-
-    @property
-    def state(self) -> State:
-        return self.server.state
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.params.get(name)

@@ -1,7 +1,8 @@
 """Sending a request to the app and reading its acknowledgement.
 
 HTTP mode: a form POST signed exactly as Slack signs it (v0 HMAC-SHA256 over
-``v0:{timestamp}:{body}``), with Slack's 3-second deadline enforced as a client timeout.
+``v0:{timestamp}:{body}``), with Slack's 3-second deadline (`Settings.ack_deadline`)
+enforced as a client timeout.
 Socket Mode: the same payload as an envelope on the app's websocket, acked by envelope_id.
 Socket Mode wins when the app holds a connection (as in Slack, where an app with Socket
 Mode on receives nothing over HTTP).
@@ -19,9 +20,11 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 if TYPE_CHECKING:
-    from sandbox.slack.server import SandboxServer
+    from sandbox.slack.faults import Faults
+    from sandbox.slack.settings import Settings
+    from sandbox.slack.socket_mode import SocketHub
+    from sandbox.slack.state import State
 
-ACK_DEADLINE = 3.0  # seconds Slack waits for the app's acknowledgement
 STALE_BY = 600  # a "stale" request is 10 minutes old; Bolt refuses anything past 5
 
 
@@ -46,8 +49,16 @@ class Ack:
 
 
 class Deliverer:
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
+    """Sends to the app over its socket when it holds one, else over HTTP to the request URL
+    in `settings` (read at each send, so a URL or ack deadline set later takes effect)."""
+
+    def __init__(
+        self, state: State, sockets: SocketHub, faults: Faults, settings: Settings
+    ) -> None:
+        self.state = state
+        self.sockets = sockets
+        self.faults = faults
+        self.settings = settings
         self._session: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
@@ -63,11 +74,11 @@ class Deliverer:
     async def send(
         self, envelope_type: str, form_body: str, payload: dict[str, Any], *, retry: int = 0
     ) -> Ack:
-        state = self.server.state
-        if self.server.sockets.connected:
+        state = self.state
+        if self.sockets.connected:
             ack = await self._send_socket(envelope_type, payload, retry)
             record = {"transport": "socket", "type": envelope_type, "payload": payload}
-        elif self.server.app_request_url:
+        elif self.settings.app_request_url:
             ack, record = await self._send_http(form_body, retry)
         else:
             ack = Ack("error", None, "", "", "dispatch_failed", "none")
@@ -79,10 +90,10 @@ class Deliverer:
         return ack
 
     async def _send_http(self, body: str, retry: int) -> tuple[Ack, dict[str, Any]]:
-        faults = self.server.faults
-        url = str(self.server.app_request_url)
+        faults = self.faults
+        url = str(self.settings.app_request_url)
         timestamp = int(time.time())
-        secret = self.server.signing_secret
+        secret = self.settings.signing_secret
         if faults.take("stale_signature"):
             timestamp -= STALE_BY
         if faults.take("forged_signature"):
@@ -97,7 +108,7 @@ class Deliverer:
             headers["X-Slack-Retry-Num"] = str(retry)
             headers["X-Slack-Retry-Reason"] = "http_timeout"
         record: dict[str, Any] = {"transport": "http", "url": url, "headers": headers, "body": body}
-        timeout = aiohttp.ClientTimeout(total=self.server.ack_deadline)
+        timeout = aiohttp.ClientTimeout(total=self.settings.ack_deadline)
         try:
             async with self._http().post(
                 url, data=body.encode(), headers=headers, timeout=timeout
@@ -118,8 +129,8 @@ class Deliverer:
 
     async def _send_socket(self, envelope_type: str, payload: dict[str, Any], retry: int) -> Ack:
         try:
-            acked = await self.server.sockets.deliver(
-                envelope_type, payload, retry=retry, timeout=self.server.ack_deadline
+            acked = await self.sockets.deliver(
+                envelope_type, payload, retry=retry, timeout=self.settings.ack_deadline
             )
         except TimeoutError:
             return Ack("timeout", None, "", "", "operation_timeout", "socket")

@@ -26,7 +26,7 @@ from sandbox.slack.apierror import ApiError, Ctx, invalid_arguments
 from sandbox.slack.chat import bot_message, thread_root, writable_channel
 
 if TYPE_CHECKING:
-    from sandbox.slack.server import SandboxServer
+    from sandbox.slack.state import State
 
 MAX_FILE_BYTES = 1024 * 1024 * 1024  # Slack's documented cap is 1 GB per file
 
@@ -96,7 +96,7 @@ def get_upload_url(ctx: Ctx) -> dict[str, Any]:
     )
     with state.lock:
         state.files[file.id] = file
-    url = f"{ctx.server.base_url}/upload/v1/{file.id}/{file.secret}"
+    url = f"{ctx.base_url}/upload/v1/{file.id}/{file.secret}"
     return {"ok": True, "upload_url": url, "file_id": file.id}
 
 
@@ -121,7 +121,7 @@ def complete_upload(ctx: Ctx) -> dict[str, Any]:
         raise invalid_arguments("thread_ts needs exactly one channel")
     for f, item in zip(files, items, strict=True):
         f.title = str(item.get("title") or f.name)
-    base, domain = ctx.server.base_url, state.ws.domain
+    base, domain = ctx.base_url, state.ws.domain
     if channel_ref is None:
         for f in files:
             f.completed = True
@@ -147,11 +147,10 @@ METHODS = {
 }
 
 
-def routes(server: SandboxServer) -> list[web.RouteDef]:
+def routes(state: State) -> list[web.RouteDef]:
     """Step 2's upload URL and the files' download URL (url_private)."""
 
     async def upload(request: web.Request) -> web.StreamResponse:
-        state = server.state
         file_id, secret = request.match_info["file_id"], request.match_info["secret"]
         with state.lock:
             file = state.files.get(file_id)
@@ -173,8 +172,8 @@ def routes(server: SandboxServer) -> list[web.RouteDef]:
         return web.Response(text=f"OK - {len(data)}")
 
     async def download(request: web.Request) -> web.StreamResponse:
-        with server.state.lock:
-            file = server.state.files.get(request.match_info["file_id"])
+        with state.lock:
+            file = state.files.get(request.match_info["file_id"])
         if file is None or file.data is None or file.name != request.match_info["name"]:
             raise web.HTTPNotFound()
         return web.Response(body=file.data, content_type=file.mimetype)

@@ -12,12 +12,14 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from sandbox.slack.delivery import Ack
-from sandbox.slack.response_url import Hook, ResponseError
-from sandbox.slack.state import Message
+from sandbox.slack.delivery import Ack, Deliverer
+from sandbox.slack.response_url import Hook, Hooks, ResponseError
+from sandbox.slack.state import Message, State
 
 if TYPE_CHECKING:
-    from sandbox.slack.server import SandboxServer
+    from sandbox.slack.faults import Faults
+    from sandbox.slack.settings import Settings
+    from sandbox.slack.views import Triggers
 
 
 class InteractionError(Exception):
@@ -52,18 +54,30 @@ def _options(el: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class Interactions:
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
+    def __init__(
+        self,
+        state: State,
+        hooks: Hooks,
+        triggers: Triggers,
+        deliverer: Deliverer,
+        faults: Faults,
+        settings: Settings,
+    ) -> None:
+        self.state = state
+        self.hooks = hooks
+        self.triggers = triggers
+        self.deliverer = deliverer
+        self.faults = faults
+        self.settings = settings  # the verification token payloads carry
 
     def _user(self, user_id: str) -> Any:
-        user = self.server.state.ws.user(user_id)
+        user = self.state.ws.user(user_id)
         if user is None or user.is_bot:
             raise InteractionError("user_not_found")
         return user
 
     async def command(self, user_id: str, channel_id: str, text: str) -> dict[str, Any]:
-        server = self.server
-        state = server.state
+        state = self.state
         ws = state.ws
         user = self._user(user_id)
         ch = ws.channel(channel_id)
@@ -73,9 +87,9 @@ class Interactions:
         if command not in ws.commands:
             raise InteractionError("unknown_command")
         started = state.now()
-        hook = server.hooks.new("commands", ch.id, user.id)
+        hook = self.hooks.new("commands", ch.id, user.id)
         fields = {
-            "token": server.verification_token,
+            "token": self.settings.verification_token,
             "team_id": ws.team_id,
             "team_domain": ws.domain,
             "channel_id": ch.id,
@@ -86,19 +100,19 @@ class Interactions:
             "text": command_text(arg.strip(), ws),
             "api_app_id": ws.bot.app_id,
             "is_enterprise_install": "false",
-            "response_url": server.hooks.url(hook),
-            "trigger_id": server.triggers.issue(state.now()),
+            "response_url": self.hooks.url(hook),
+            "trigger_id": self.triggers.issue(state.now()),
         }
         body = urlencode(fields)
         # Counted before delivery: the app may answer through response_url before its ack
         # reaches us, so "what happened since" must start here.
         activity_before = state.visible_activity()
-        ack = await server.deliverer.send("slash_commands", body, fields)
+        ack = await self.deliverer.send("slash_commands", body, fields)
         if ack.status == "ok":
             self._show_ack(ack, hook)
         outcome = self._outcome(ack, user.id, started, hook, activity_before)
-        if server.faults.take("redeliver"):
-            again = await server.deliverer.send("slash_commands", body, fields, retry=1)
+        if self.faults.take("redeliver"):
+            again = await self.deliverer.send("slash_commands", body, fields, retry=1)
             outcome["redelivery"] = again.to_dict()
         return outcome
 
@@ -112,8 +126,7 @@ class Interactions:
         value: str | None = None,
         selected_option: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        server = self.server
-        state = server.state
+        state = self.state
         ws = state.ws
         user = self._user(user_id)
         msg = state.find(channel_id, message_id)
@@ -147,7 +160,7 @@ class Interactions:
             raise InteractionError("action_not_found")  # a select needs a choice
         action["action_ts"] = f"{started:.6f}"
         ch = ws.channel(channel_id)
-        hook = server.hooks.new("actions", channel_id, user.id, target=msg)
+        hook = self.hooks.new("actions", channel_id, user.id, target=msg)
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {
@@ -157,20 +170,20 @@ class Interactions:
                 "team_id": ws.team_id,
             },
             "api_app_id": ws.bot.app_id,
-            "token": server.verification_token,
+            "token": self.settings.verification_token,
             "container": {
                 "type": "message",
                 "message_ts": msg.ts,
                 "channel_id": channel_id,
                 "is_ephemeral": msg.ephemeral,
             },
-            "trigger_id": server.triggers.issue(started),
+            "trigger_id": self.triggers.issue(started),
             "team": {"id": ws.team_id, "domain": ws.domain},
             "enterprise": None,
             "is_enterprise_install": False,
             "channel": {"id": channel_id, "name": ch.name if ch else ""},
             "state": {"values": {}},
-            "response_url": server.hooks.url(hook),
+            "response_url": self.hooks.url(hook),
             "actions": [action],
         }
         if msg.ephemeral:
@@ -179,10 +192,10 @@ class Interactions:
             payload["message"] = msg.to_api(ws.team_id)
         body = "payload=" + quote(json.dumps(payload))
         activity_before = state.visible_activity()
-        ack = await server.deliverer.send("interactive", body, payload)
+        ack = await self.deliverer.send("interactive", body, payload)
         outcome = self._outcome(ack, user.id, started, hook, activity_before)
-        if server.faults.take("redeliver"):
-            again = await server.deliverer.send("interactive", body, payload, retry=1)
+        if self.faults.take("redeliver"):
+            again = await self.deliverer.send("interactive", body, payload, retry=1)
             outcome["redelivery"] = again.to_dict()
         return outcome
 
@@ -201,7 +214,7 @@ class Interactions:
         if not isinstance(message, dict) or not (message.get("text") or message.get("blocks")):
             return
         try:
-            self.server.hooks.show(hook, message, source="ack")
+            self.hooks.show(hook, message, source="ack")
         except ResponseError as e:
             ack.status, ack.detail = "error", e.text
 
@@ -209,7 +222,7 @@ class Interactions:
         self, ack: Ack, user_id: str, started: float, hook: Hook, activity_before: int
     ) -> dict[str, Any]:
         request_id = uuid.uuid4().hex[:12]
-        self.server.state.emit(
+        self.state.emit(
             "command_result",
             {
                 "request_id": request_id,

@@ -11,18 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sandbox.slack.interaction import InteractionError
-from sandbox.slack.state import Message
+from sandbox.slack.interaction import InteractionError, Interactions
+from sandbox.slack.state import Message, State
 
 if TYPE_CHECKING:
-    from sandbox.slack.server import SandboxServer
+    from sandbox.slack.faults import Faults
 
 PING_EVERY = 15.0
 
 
 class PageApi:
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
+    def __init__(self, state: State, interactions: Interactions, faults: Faults) -> None:
+        self._state = state
+        self._interactions = interactions
+        self._faults = faults
         self.closing = asyncio.Event()
 
     def routes(self) -> list[web.RouteDef]:
@@ -39,7 +41,7 @@ class PageApi:
         ]
 
     async def state(self, request: web.Request) -> web.Response:
-        ws = self.server.state.ws
+        ws = self._state.ws
         bot = ws.bot
         return web.json_response(
             {
@@ -74,12 +76,12 @@ class PageApi:
 
     async def messages(self, request: web.Request) -> web.Response:
         q = request.query
-        msgs = self.server.state.page_messages(q.get("channel", ""), q.get("user"))
+        msgs = self._state.page_messages(q.get("channel", ""), q.get("user"))
         return web.json_response({"messages": msgs})
 
     async def replies(self, request: web.Request) -> web.Response:
         q = request.query
-        msgs = self.server.state.page_replies(q.get("channel", ""), q.get("ts", ""), q.get("user"))
+        msgs = self._state.page_replies(q.get("channel", ""), q.get("ts", ""), q.get("user"))
         return web.json_response({"messages": msgs})
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
@@ -99,7 +101,7 @@ class PageApi:
             }
         )
         await resp.prepare(request)
-        unsubscribe = self.server.state.subscribe(listener)
+        unsubscribe = self._state.subscribe(listener)
         closer = asyncio.ensure_future(self.closing.wait())
         closer.add_done_callback(lambda _: queue.put_nowait(None))
         try:
@@ -135,13 +137,13 @@ class PageApi:
         try:
             if not text.startswith("/"):
                 return web.json_response(self._say(user, channel, text, body.get("thread_ts")))
-            return web.json_response(await self.server.interactions.command(user, channel, text))
+            return web.json_response(await self._interactions.command(user, channel, text))
         except InteractionError as e:
             return web.json_response({"ok": False, "error": e.code})
 
     def _say(self, user_id: str, channel_id: str, text: str, thread_ts: Any) -> dict[str, Any]:
         """A person posting plain text: stored as their message, the app is not told."""
-        state = self.server.state
+        state = self._state
         user = state.ws.user(user_id)
         ch = state.ws.channel(channel_id)
         if user is None or ch is None:
@@ -164,7 +166,7 @@ class PageApi:
     async def click(self, request: web.Request) -> web.Response:
         b = await self._body(request)
         try:
-            outcome = await self.server.interactions.click(
+            outcome = await self._interactions.click(
                 str(b.get("user", "")),
                 str(b.get("channel", "")),
                 str(b.get("message_id", "")),
@@ -178,7 +180,7 @@ class PageApi:
         return web.json_response(outcome)
 
     async def faults(self, request: web.Request) -> web.Response:
-        faults = self.server.faults
+        faults = self._faults
         if request.method == "DELETE":
             faults.clear()
         elif request.method == "POST":

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from sandbox.slack.blockkit import MAX_TEXT_LEN, check_blocks, normalize_blocks
-from sandbox.slack.faults import RESPONSE_URL
-from sandbox.slack.state import Message
+from sandbox.slack.faults import RESPONSE_URL, Faults
+from sandbox.slack.state import Message, State
 
 if TYPE_CHECKING:
-    from sandbox.slack.server import SandboxServer
+    from sandbox.slack.settings import Settings
 
 MAX_USES = 5
 LIFETIME = 30 * 60.0
@@ -51,20 +51,22 @@ class ResponseError(Exception):
 
 
 class Hooks:
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
+    def __init__(self, state: State, faults: Faults, settings: Settings) -> None:
+        self.state = state
+        self.faults = faults
+        self.settings = settings  # the sandbox's address, for the URLs it hands out
         self._lock = threading.Lock()
         self._hooks: dict[str, Hook] = {}
 
     def new(self, kind: str, channel: str, user: str, target: Message | None = None) -> Hook:
-        hook = Hook(secrets.token_hex(12), kind, channel, user, self.server.state.now(), target)
+        hook = Hook(secrets.token_hex(12), kind, channel, user, self.state.now(), target)
         with self._lock:
             self._hooks[hook.id] = hook
         return hook
 
     def url(self, hook: Hook) -> str:
-        team = self.server.state.ws.team_id
-        return f"{self.server.base_url}/hooks/{hook.kind}/{team}/{hook.id}"
+        team = self.state.ws.team_id
+        return f"{self.settings.base_url}/hooks/{hook.kind}/{team}/{hook.id}"
 
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.text()
@@ -81,14 +83,14 @@ class Hooks:
         except ResponseError as e:
             status, text = e.status, e.text
         self._record(hook, raw, request, status, text)
-        self.server.state.touch()
+        self.state.touch()
         return web.Response(status=status, text=text)
 
     async def _fault(
         self, request: web.Request, hook: Hook | None, raw: str
     ) -> web.Response | None:
         """A response_url fault, if one is set: the answer Slack gives instead of taking it."""
-        faults = self.server.faults
+        faults = self.faults
         slow = faults.take("slow", RESPONSE_URL, exact=True)
         if slow:
             await asyncio.sleep(slow.seconds)
@@ -110,13 +112,13 @@ class Hooks:
         else:
             return None
         self._record(hook, raw, request, status, text)
-        self.server.state.touch()
+        self.state.touch()
         return web.Response(status=status, text=text, headers=headers)
 
     def _record(
         self, hook: Hook | None, raw: str, request: web.Request, status: int, text: str
     ) -> None:
-        state = self.server.state
+        state = self.state
         with state.lock:
             state.hook_posts.append(
                 {
@@ -144,7 +146,7 @@ class Hooks:
         if hook is None:
             raise ResponseError(404, "no_service")
         with self._lock:
-            if self.server.state.now() - hook.created > LIFETIME:
+            if self.state.now() - hook.created > LIFETIME:
                 raise ResponseError(404, "expired_url")
             if hook.uses >= MAX_USES:
                 raise ResponseError(404, "used_url")
@@ -152,7 +154,7 @@ class Hooks:
 
     def show(self, hook: Hook, body: dict[str, Any], *, source: str) -> Message | None:
         """Apply a response body (from response_url or an ack) to what people see."""
-        state = self.server.state
+        state = self.state
         target = hook.target
         if body.get("delete_original"):
             if target is None:

@@ -3,6 +3,12 @@
 One aiohttp app serves the Web API (`/api/<method>`), response_urls (`/hooks/...`), the
 Socket Mode websocket (`/link/`), the page (`/`, `/static/...`) and its API
 (`/sandbox/api/...`).
+
+This is the one place the sandbox's parts are built and connected: each takes the
+collaborators it uses (the state, the faults, the socket hub, the response_url hooks, the
+settings) and none reaches back through the server. The settings that may change while it
+runs (`app_request_url`, `ack_deadline`, ...) live in one shared `Settings`; the server's
+attributes of those names read and write it, so a change made here reaches every part.
 """
 
 from __future__ import annotations
@@ -16,15 +22,17 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.slack import files, webapi
-from sandbox.slack.delivery import ACK_DEADLINE, Deliverer
+from sandbox.slack import files
+from sandbox.slack.delivery import Deliverer
 from sandbox.slack.faults import Faults
 from sandbox.slack.interaction import Interactions
 from sandbox.slack.pageapi import PageApi
 from sandbox.slack.response_url import Hooks
+from sandbox.slack.settings import ACK_DEADLINE, Settings
 from sandbox.slack.socket_mode import SocketHub
 from sandbox.slack.state import State
 from sandbox.slack.views import Triggers
+from sandbox.slack.webapi import WebApi
 from sandbox.slack.workspace import Workspace, default_workspace
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -45,29 +53,83 @@ class SandboxServer:
         port: int = 0,
         ack_deadline: float = ACK_DEADLINE,
     ) -> None:
-        self.app_request_url = app_request_url
-        # Slack waits 3 s for an ack; tests of a late ack shorten it so they need not sleep 3 s.
-        self.ack_deadline = ack_deadline
-        self.signing_secret = signing_secret or secrets.token_hex(16)
-        self.verification_token = secrets.token_hex(12)  # legacy `token` field; unused for auth
-        self.host = host
-        self.port = port
+        self.settings = Settings(
+            signing_secret=signing_secret or secrets.token_hex(16),
+            verification_token=secrets.token_hex(12),
+            app_request_url=app_request_url,
+            ack_deadline=ack_deadline,
+            host=host,
+            port=port,
+        )
         self.state = State(workspace or default_workspace())
         self.faults = Faults()
         self.triggers = Triggers()
-        self.hooks = Hooks(self)
-        self.sockets = SocketHub(self)
-        self.deliverer = Deliverer(self)
-        self.interactions = Interactions(self)
+        self.hooks = Hooks(self.state, self.faults, self.settings)
+        self.sockets = SocketHub(self.state, self.settings)
+        self.deliverer = Deliverer(self.state, self.sockets, self.faults, self.settings)
+        self.interactions = Interactions(
+            self.state, self.hooks, self.triggers, self.deliverer, self.faults, self.settings
+        )
+        self.webapi = WebApi(self.state, self.faults, self.sockets, self.triggers, self.settings)
         self.page: PageApi | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
 
+    # -- settings (read by the parts at each use, so a change here takes effect) ----------
+    @property
+    def app_request_url(self) -> str | None:
+        return self.settings.app_request_url
+
+    @app_request_url.setter
+    def app_request_url(self, url: str | None) -> None:
+        self.settings.app_request_url = url
+
+    @property
+    def ack_deadline(self) -> float:
+        return self.settings.ack_deadline
+
+    @ack_deadline.setter
+    def ack_deadline(self, seconds: float) -> None:
+        self.settings.ack_deadline = seconds
+
+    @property
+    def signing_secret(self) -> str:
+        return self.settings.signing_secret
+
+    @signing_secret.setter
+    def signing_secret(self, secret: str) -> None:
+        self.settings.signing_secret = secret
+
+    @property
+    def verification_token(self) -> str:
+        return self.settings.verification_token
+
+    @verification_token.setter
+    def verification_token(self, token: str) -> None:
+        self.settings.verification_token = token
+
     # -- addresses -----------------------------------------------------------------------
     @property
+    def host(self) -> str:
+        return self.settings.host
+
+    @host.setter
+    def host(self, host: str) -> None:
+        self.settings.host = host
+
+    @property
+    def port(self) -> int:
+        """The port asked for (0: any free one) until start() binds, then the bound one."""
+        return self.settings.port
+
+    @port.setter
+    def port(self, port: int) -> None:
+        self.settings.port = port
+
+    @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.settings.base_url
 
     @property
     def api_url(self) -> str:
@@ -76,7 +138,7 @@ class SandboxServer:
 
     @property
     def ws_base_url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+        return self.settings.ws_base_url
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> str:
@@ -108,16 +170,16 @@ class SandboxServer:
             loop.close()
 
     async def _setup(self) -> None:
-        self.page = PageApi(self)
+        self.page = PageApi(self.state, self.interactions, self.faults)
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.add_routes(
             [
-                web.route("*", "/api/{method}", self._api),
+                web.route("*", "/api/{method}", self.webapi.handle),
                 web.post("/hooks/{kind}/{team}/{hook_id}", self.hooks.handle),
                 web.get("/link/", self.sockets.handle_ws),
                 web.get("/", self._index),
                 web.get("/static/{name:.+}", self._static),
-                *files.routes(self),
+                *files.routes(self.state),
                 *self.page.routes(),
             ]
         )
@@ -125,7 +187,7 @@ class SandboxServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        self.port = self._runner.addresses[0][1]
+        self.settings.port = self._runner.addresses[0][1]
 
     async def _teardown(self) -> None:
         if self.page is not None:
@@ -153,9 +215,6 @@ class SandboxServer:
         """Run a coroutine on the server's loop from another thread and wait for it."""
         assert self.loop is not None, "start() the sandbox first"
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    async def _api(self, request: web.Request) -> web.StreamResponse:
-        return await webapi.handle(self, request)
 
     # -- page files ----------------------------------------------------------------------
     async def _index(self, request: web.Request) -> web.StreamResponse:

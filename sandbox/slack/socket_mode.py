@@ -14,12 +14,14 @@ from aiohttp import WSMsgType, web
 from sandbox.slack.apierror import Ctx
 
 if TYPE_CHECKING:
-    from sandbox.slack.server import SandboxServer
+    from sandbox.slack.settings import Settings
+    from sandbox.slack.state import State
 
 
 class SocketHub:
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
+    def __init__(self, state: State, settings: Settings) -> None:
+        self.state = state
+        self.settings = settings  # the sandbox's address, for the URLs it hands out
         self._tickets: set[str] = set()
         self._conns: list[web.WebSocketResponse] = []
         self._pending: dict[str, asyncio.Future[Any]] = {}
@@ -31,8 +33,8 @@ class SocketHub:
     def connections_open(self, ctx: Ctx) -> dict[str, Any]:
         ticket = secrets.token_hex(12)
         self._tickets.add(ticket)
-        app_id = self.server.state.ws.bot.app_id
-        url = f"{self.server.ws_base_url}/link/?ticket={ticket}&app_id={app_id}"
+        app_id = self.state.ws.bot.app_id
+        url = f"{self.settings.ws_base_url}/link/?ticket={ticket}&app_id={app_id}"
         return {"ok": True, "url": url}
 
     async def handle_ws(self, request: web.Request) -> web.StreamResponse:
@@ -43,14 +45,14 @@ class SocketHub:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._conns.append(ws)
-        self.server.state.touch()
+        self.state.touch()
         await ws.send_str(
             json.dumps(
                 {
                     "type": "hello",
                     "num_connections": len(self._conns),
                     "debug_info": {"host": "sandbox", "approximate_connection_time": 3600},
-                    "connection_info": {"app_id": self.server.state.ws.bot.app_id},
+                    "connection_info": {"app_id": self.state.ws.bot.app_id},
                 }
             )
         )
@@ -68,7 +70,7 @@ class SocketHub:
         finally:
             if ws in self._conns:
                 self._conns.remove(ws)
-            self.server.state.touch()
+            self.state.touch()
         return ws
 
     async def deliver(

@@ -84,7 +84,7 @@ def views_open(ctx: Ctx) -> dict[str, Any]:
     if trigger is None:
         raise invalid_arguments("missing required field: trigger_id")
     view = _view(ctx, "modal")
-    ctx.server.triggers.exchange(str(trigger), ctx.state.now())
+    ctx.triggers.exchange(str(trigger), ctx.state.now())
     stored = _stored(ctx, view)
     stored["root_view_id"] = stored["id"]
     ctx.state.views[stored["id"]] = stored

@@ -14,10 +14,14 @@ from aiohttp import web
 
 from sandbox.slack import chat, directory, files, views
 from sandbox.slack.apierror import ApiError, Ctx
-from sandbox.slack.state import ApiCall
+from sandbox.slack.state import ApiCall, State
+from sandbox.slack.views import Triggers
 
 if TYPE_CHECKING:
-    from sandbox.slack.server import SandboxServer
+    from sandbox.slack.faults import Faults
+    from sandbox.slack.settings import Settings
+    from sandbox.slack.socket_mode import SocketHub
+    from sandbox.slack.workspace import Bot
 
 METHODS = {**chat.METHODS, **directory.METHODS, **views.METHODS, **files.METHODS}
 
@@ -68,8 +72,7 @@ async def read_params(request: web.Request) -> dict[str, Any]:
     return params
 
 
-def check_token(server: SandboxServer, method: str, token: str | None) -> None:
-    bot = server.state.ws.bot
+def check_token(bot: Bot, method: str, token: str | None) -> None:
     if method == "api.test":
         return
     if not token:
@@ -87,69 +90,85 @@ def check_token(server: SandboxServer, method: str, token: str | None) -> None:
         raise ApiError("missing_scope", needed=needed, provided=",".join(bot.scopes))
 
 
-async def handle(server: SandboxServer, request: web.Request) -> web.StreamResponse:
-    method = request.match_info["method"]
-    faults = server.faults
-    headers: dict[str, str] = {}
-    params: dict[str, Any] = {}
-    token: str | None = None
-    try:
-        params = await read_params(request)
-        auth = request.headers.get("Authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-        token = token or params.pop("token", None)
-        params.pop("token", None)
-    except ApiError as e:
-        return _answer(server, method, params, token, 200, e.body(), headers)
+class WebApi:
+    """Answers `/api/<method>`: faults first, then the token, then the method module."""
 
-    slow = faults.take("slow", method)
-    if slow:
-        await asyncio.sleep(slow.seconds)
-    if faults.take("drop", method):
-        # Close without an answer: the client sees a reset / "remote end closed".
-        server.state.record_call(ApiCall(method, params, token, 0, {"dropped": True}))
-        assert request.transport is not None
-        request.transport.abort()
-        raise asyncio.CancelledError
-    limited = faults.take("ratelimit", method)
-    if limited:
-        headers["Retry-After"] = str(limited.retry_after)
-        return _answer(
-            server, method, params, token, 429, {"ok": False, "error": "ratelimited"}, headers
-        )
-    failed = faults.take("server_error", method)
-    if failed:
-        server.state.record_call(ApiCall(method, params, token, failed.status, {}, "text/html"))
+    def __init__(
+        self,
+        state: State,
+        faults: Faults,
+        sockets: SocketHub,
+        triggers: Triggers,
+        settings: Settings,
+    ) -> None:
+        self.state = state
+        self.faults = faults
+        self.sockets = sockets  # apps.connections.open
+        self.triggers = triggers  # views.open
+        self.settings = settings  # the sandbox's address, for the URLs methods hand out
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        faults = self.faults
+        headers: dict[str, str] = {}
+        params: dict[str, Any] = {}
+        token: str | None = None
+        try:
+            params = await read_params(request)
+            auth = request.headers.get("Authorization", "")
+            token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+            token = token or params.pop("token", None)
+            params.pop("token", None)
+        except ApiError as e:
+            return self._answer(method, params, token, 200, e.body(), headers)
+
+        slow = faults.take("slow", method)
+        if slow:
+            await asyncio.sleep(slow.seconds)
+        if faults.take("drop", method):
+            # Close without an answer: the client sees a reset / "remote end closed".
+            self.state.record_call(ApiCall(method, params, token, 0, {"dropped": True}))
+            assert request.transport is not None
+            request.transport.abort()
+            raise asyncio.CancelledError
+        limited = faults.take("ratelimit", method)
+        if limited:
+            headers["Retry-After"] = str(limited.retry_after)
+            return self._answer(
+                method, params, token, 429, {"ok": False, "error": "ratelimited"}, headers
+            )
+        failed = faults.take("server_error", method)
+        if failed:
+            self.state.record_call(ApiCall(method, params, token, failed.status, {}, "text/html"))
+            return web.Response(
+                status=failed.status,
+                text="<html><body><h1>Server Error</h1></body></html>",
+                content_type="text/html",
+            )
+
+        fn = METHODS.get(method)
+        if method == "apps.connections.open":
+            fn = self.sockets.connections_open
+        ctx = Ctx(self.state, self.triggers, self.settings.base_url, params, token, headers)
+        try:
+            check_token(self.state.ws.bot, method, token)
+            if fn is None:
+                raise ApiError("unknown_method", req_method=method)
+            body = fn(ctx)
+        except ApiError as e:
+            body = e.body()
+        return self._answer(method, params, token, 200, body, ctx.headers)
+
+    def _answer(
+        self,
+        method: str,
+        params: dict[str, Any],
+        token: str | None,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str],
+    ) -> web.Response:
+        self.state.record_call(ApiCall(method, params, token, status, body, "application/json"))
         return web.Response(
-            status=failed.status,
-            text="<html><body><h1>Server Error</h1></body></html>",
-            content_type="text/html",
+            status=status, body=json.dumps(body).encode(), headers={**JSON_HEADERS, **headers}
         )
-
-    fn = METHODS.get(method)
-    if method == "apps.connections.open":
-        fn = server.sockets.connections_open
-    ctx = Ctx(server, params, token, headers)
-    try:
-        check_token(server, method, token)
-        if fn is None:
-            raise ApiError("unknown_method", req_method=method)
-        body = fn(ctx)
-    except ApiError as e:
-        body = e.body()
-    return _answer(server, method, params, token, 200, body, ctx.headers)
-
-
-def _answer(
-    server: SandboxServer,
-    method: str,
-    params: dict[str, Any],
-    token: str | None,
-    status: int,
-    body: dict[str, Any],
-    headers: dict[str, str],
-) -> web.Response:
-    server.state.record_call(ApiCall(method, params, token, status, body, "application/json"))
-    return web.Response(
-        status=status, body=json.dumps(body).encode(), headers={**JSON_HEADERS, **headers}
-    )
