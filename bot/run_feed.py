@@ -9,7 +9,8 @@ One poll, in this order:
 2. active: runs/list active_only. O(active runs). It tells which tracked runs are still going.
 3. vanished: a run tracked as active at the last poll that is in neither listing started
    before the lower bound and has probably ended: one runs/get each (O(runs that ended),
-   plus runs that runs/list active_only leaves out: BLOCKED, WAITING_FOR_RETRY).
+   plus runs that runs/list active_only leaves out: BLOCKED, WAITING_FOR_RETRY). A run that
+   runs/get no longer knows (deleted) is reported in `gone` and tracked no more.
 
 Why exactly once (given the listing delay and the clock skew stay under `overlap`):
 - At least once: a run that starts after the previous poll (less `overlap`) is in this
@@ -35,9 +36,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.clock import Clock
 from bot.models import ApiRun, RunNotFound
@@ -59,6 +61,19 @@ class RunSource(Protocol):
     def get_run(
         self, workspace_id: str, run_id: str, *, include_history: bool = True
     ) -> ApiRun: ...
+
+
+class RequestCount(Protocol):
+    @property
+    def requests(self) -> int: ...
+
+
+@runtime_checkable
+class CountsRequests(Protocol):
+    """A source that can count the HTTP requests its calls make on this thread (JobsApi can):
+    a listing of N pages is N requests. Without it a poll counts one per listing or get."""
+
+    def count_requests(self) -> AbstractContextManager[RequestCount]: ...
 
 
 def _ms(ts: datetime) -> int:
@@ -110,7 +125,13 @@ class FeedPoll:
     ended: tuple[ApiRun, ...]  # runs that ended since the last poll, oldest end first
     active: tuple[ApiRun, ...]  # runs going now, as last seen in this poll
     watermark: FeedWatermark  # store it together with what was done with `ended`
-    calls: int  # listings and gets made (pages of a listing count once)
+    # HTTP requests made (every page of a listing), when the source counts them (JobsApi
+    # does); else listings and gets made.
+    calls: int
+    # Tracked or watched runs that no longer exist (runs/get: "does not exist"; deleted, or
+    # deleted with their job): nothing to report, ever. They are out of the new watermark; a
+    # caller that keeps its own watch list should drop them from it too.
+    gone: tuple[str, ...] = ()
 
 
 class RunFeed:
@@ -136,6 +157,15 @@ class RunFeed:
         """One poll. `watch`: run ids to treat as tracked (e.g. runs the bot has just
         repaired, which may run and end again between two polls). Raises the source's
         errors (JobsApiUnavailable …); then keep the old watermark and poll again later."""
+        source = self._source
+        counting: AbstractContextManager[RequestCount | None] = (
+            source.count_requests() if isinstance(source, CountsRequests) else nullcontext()
+        )
+        with counting as tally:
+            result = self._poll(watermark, watch)
+        return result if tally is None else replace(result, calls=tally.requests)
+
+    def _poll(self, watermark: FeedWatermark | None, watch: Iterable[str]) -> FeedPoll:
         now = _ms(self._clock.now())
         if watermark is None:
             lower = min_end = now - self._lookback
@@ -150,6 +180,7 @@ class RunFeed:
         for run_id in watch:
             tracked.setdefault(str(run_id), lower)
         calls = 0
+        gone: list[str] = []
         ended: dict[str, ApiRun] = {}
         going: dict[str, ApiRun] = {}
 
@@ -185,7 +216,7 @@ class RunFeed:
                 # counted per repair, so the incident learns of it.
                 take(self._source.get_run(self._ws, run_id, include_history=True))
             except RunNotFound:
-                continue  # deleted with its job: nothing to report
+                gone.append(run_id)  # deleted (or with its job): nothing to report, ever
 
         next_min_end = now - self._overlap
         new_mark = FeedWatermark(
@@ -201,6 +232,7 @@ class RunFeed:
             active=tuple(sorted(going.values(), key=lambda r: r.run_id)),
             watermark=new_mark,
             calls=calls,
+            gone=tuple(gone),
         )
 
 

@@ -23,8 +23,8 @@ _MAX_GROUP_LOOKUPS = 50
 def check(api: ApiClient, workspace_id: str, job_id: str, email: str) -> JobAccess:
     """CAN_MANAGE_RUN or higher on the job for the Databricks user with this email, directly
     or through a group (nested groups included). Usually two requests: the SCIM user (with its
-    direct groups) and the job's ACL; groups in the ACL that the user is not directly in are
-    then walked downwards through their members."""
+    groups) and the job's ACL; groups in the ACL that the user's `groups` do not list are then
+    walked downwards through their members (one SCIM Groups request per group walked)."""
     acl = get(api, _PERMISSIONS.format(job_id=int(job_id)), {})
     user = _find_user(api, email)
     if user is None:
@@ -39,14 +39,17 @@ def check(api: ApiClient, workspace_id: str, job_id: str, email: str) -> JobAcce
             best = max(best, (RANK[level], level, "user"), key=lambda b: b[0])
         elif entry.get("group_name"):
             group_levels[str(entry["group_name"])] = level
-    direct = {str(g.get("display")) for g in user.get("groups") or ()} | {_ALL_USERS_GROUP}
+    # The user's `groups`: its direct groups, and maybe (RFC 7643 allows it) the groups it is in
+    # through nested groups, typed "indirect". Either kind is a membership; what is not listed
+    # is found by the walk below, so both shapes give the same answer.
+    known = {str(g.get("display")) for g in user.get("groups") or ()} | {_ALL_USERS_GROUP}
     for name, level in group_levels.items():
-        if RANK[level] > best[0] and name in direct:
+        if RANK[level] > best[0] and name in known:
             best = (RANK[level], level, f"group:{name}")
     if best[0] < RANK["CAN_MANAGE_RUN"]:
         wanted = {n: lv for n, lv in group_levels.items() if RANK[lv] >= RANK["CAN_MANAGE_RUN"]}
         for name in sorted(wanted, key=lambda n: -RANK[wanted[n]]):
-            if _nested_member(api, name, str(user["id"]), direct):
+            if _nested_member(api, name, str(user["id"]), known):
                 best = (RANK[wanted[name]], wanted[name], f"group:{name}")
                 break
     allowed = best[0] >= RANK["CAN_MANAGE_RUN"]

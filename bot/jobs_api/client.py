@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -29,6 +30,7 @@ from databricks.sdk.core import ApiClient, Config, DatabricksError
 from bot.config.secrets import Secrets
 from bot.config.sections import WorkspaceConfig
 from bot.jobs_api import access, wire
+from bot.jobs_api.oauth import m2m_settings
 from bot.jobs_api.parse import ms, parse_job, parse_run, text
 from bot.models import (
     ApiRun,
@@ -55,8 +57,10 @@ _RUNS_OUTPUT = "/api/2.2/jobs/runs/get-output"
 _RUNS_REPAIR = "/api/2.2/jobs/runs/repair"
 _RUN_NOW = "/api/2.2/jobs/run-now"
 
-# runs/list takes 1..25 per page ("less than 25" in the SDK docstring, 25 per the 2.1 API).
-PAGE_SIZE = 25
+# runs/list page size: the sources disagree on the maximum (the SDK 0.162 docstring and the
+# API docs: "greater than 0 and less than 25"; the 2.1 docs: 25; a 2022 server error: "no more
+# than 26"), so the largest value all of them allow.
+PAGE_SIZE = 24
 _DOES_NOT_EXIST = re.compile(r"\b(Run|Job) .* does not exist")
 
 
@@ -100,6 +104,7 @@ class _OutOfTime(Exception):
 
 
 _call_deadline = threading.local()
+_caller = threading.local()  # the request tallies counting on the calling thread
 
 
 class _BoundedClock(SdkClock):
@@ -219,20 +224,11 @@ class JobsApi:
         interactive: bool = False,
     ) -> ApiRun:
         """runs/get with every page of tasks and repair history (2.2 pages them past 100)."""
-
-        def fetch(api: ApiClient) -> dict[str, Any]:
-            query: dict[str, Any] = {"run_id": int(run_id), "include_history": include_history}
-            run = dict(wire.get(api, _RUNS_GET, query=query))
-            while run.get("next_page_token"):
-                more = wire.get(api, _RUNS_GET, {**query, "page_token": run["next_page_token"]})
-                for key in ("tasks", "repair_history", "job_clusters", "job_parameters"):
-                    if more.get(key):
-                        run[key] = [*(run.get(key) or ()), *more[key]]
-                run["next_page_token"] = more.get("next_page_token")
-            return run
-
         raw = self._call(
-            workspace_id, fetch, interactive=interactive, not_found=lambda w: RunNotFound(w, run_id)
+            workspace_id,
+            lambda api: _fetch_run(api, run_id, include_history=include_history),
+            interactive=interactive,
+            not_found=lambda w: RunNotFound(w, run_id),
         )
         return parse_run(workspace_id, raw, tasks_complete=True)
 
@@ -278,10 +274,9 @@ class JobsApi:
         is read first; both requests share one interactive bound."""
 
         def repair(api: ApiClient) -> dict[str, Any]:
-            query = {"run_id": int(run_id), "include_history": True}
-            run = parse_run(
-                workspace_id, wire.get(api, _RUNS_GET, query=query), tasks_complete=False
-            )
+            # Every page: past 100 entries the latest repair is not on the first one.
+            raw = _fetch_run(api, run_id, include_history=True)
+            run = parse_run(workspace_id, raw, tasks_complete=True)
             if run.in_progress:
                 raise JobsApiRefused(self._name(workspace_id), "the run is still in progress")
             body: dict[str, Any] = {"run_id": int(run_id), "rerun_all_failed_tasks": True}
@@ -331,6 +326,20 @@ class JobsApi:
             not_found=lambda w: JobNotFound(w, job_id),
         )
 
+    # -- counting ------------------------------------------------------------------------
+
+    @contextmanager
+    def count_requests(self) -> Iterator[wire.Tally]:
+        """Count the HTTP requests (each page one) of the calls this thread makes meanwhile;
+        calls from other threads (another workspace's poll, a click) are not counted."""
+        tally = wire.Tally()
+        before: tuple[wire.Tally, ...] = getattr(_caller, "tallies", ())
+        _caller.tallies = (*before, tally)
+        try:
+            yield tally
+        finally:
+            _caller.tallies = before
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _name(self, workspace_id: str) -> str:
@@ -356,11 +365,13 @@ class JobsApi:
             raise JobsApiUnavailable(name, "too many earlier calls still waiting for it")
         box: dict[str, Any] = {}
         done = threading.Event()
+        tallies: tuple[wire.Tally, ...] = getattr(_caller, "tallies", ())
 
         def work() -> None:
             _call_deadline.at = self._timer.time() + bound
             try:
-                box["value"] = fn(self._client(slot))
+                with wire.counted(tallies):
+                    box["value"] = fn(self._client(slot))
             except Exception as e:  # noqa: BLE001  handed to the caller's thread, translated there
                 box["error"] = e
             finally:
@@ -413,16 +424,11 @@ class JobsApi:
         if pat:
             cfg = Config(**common, token=pat, auth_type="pat")
         elif s.databricks_client_id and s.databricks_client_secret:
-            # Given explicitly: v0.162 finds it through /.well-known/databricks-config, which
-            # not every host serves, and then fails M2M outright ("Invalid URL 'None'").
-            discovery = f"{ws.host}/oidc/.well-known/oauth-authorization-server"
-            cfg = Config(
-                **common,
-                client_id=s.databricks_client_id,
-                client_secret=s.databricks_client_secret.get_secret_value(),
-                discovery_url=discovery,
-                auth_type="oauth-m2m",
-            )
+            # The discovery URL given explicitly (bot.jobs_api.oauth): v0.162 would look for
+            # it in /.well-known/databricks-config, which not every host serves.
+            secret = s.databricks_client_secret.get_secret_value()
+            m2m = m2m_settings(ws.host, s.databricks_client_id, secret)
+            cfg = Config(**{**common, **m2m})
         elif s.databricks_token:
             cfg = Config(**common, token=s.databricks_token.get_secret_value(), auth_type="pat")
         elif s.databricks_profile:
@@ -435,6 +441,20 @@ class JobsApi:
         # background bound. ApiClient reads it when the WorkspaceClient is built.
         cfg.retry_timeout_seconds = max(1, round(self.settings.background_seconds))
         return WorkspaceClient(config=cfg)
+
+
+def _fetch_run(api: ApiClient, run_id: str, *, include_history: bool) -> dict[str, Any]:
+    """runs/get and its further pages (2.2 pages tasks, repair_history, job_clusters and
+    job_parameters past 100 elements), merged into one run."""
+    query: dict[str, Any] = {"run_id": int(run_id), "include_history": include_history}
+    run = dict(wire.get(api, _RUNS_GET, query=query))
+    while run.get("next_page_token"):
+        more = wire.get(api, _RUNS_GET, {**query, "page_token": run["next_page_token"]})
+        for key in ("tasks", "repair_history", "job_clusters", "job_parameters"):
+            if more.get(key):
+                run[key] = [*(run.get(key) or ()), *more[key]]
+        run["next_page_token"] = more.get("next_page_token")
+    return run
 
 
 def _translate(

@@ -120,7 +120,18 @@ def parse_task(obj: Mapping[str, Any]) -> TaskRun:
         duration_seconds=_duration(obj),
         run_page_url=text(obj.get("run_page_url")),
         depends_on=tuple(str(d.get("task_key")) for d in obj.get("depends_on") or ()),
+        # RunTask carries the task's settings as run, max_retries among them (-1: no limit).
+        max_retries=_retries(obj.get("max_retries")),
     )
+
+
+def _retries(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 def parse_run(workspace_id: str, obj: Mapping[str, Any], *, tasks_complete: bool) -> ApiRun:
@@ -180,4 +191,9 @@ def parse_job(workspace_id: str, obj: Mapping[str, Any]) -> JobInfo:
         quartz_cron=text(schedule.get("quartz_cron_expression")),
         timezone=text(schedule.get("timezone_id")),
         paused=str(schedule.get("pause_status") or "") == "PAUSED",
+        task_max_retries=tuple(
+            (str(t.get("task_key", "")), n)
+            for t in settings.get("tasks") or ()
+            if isinstance(t, Mapping) and (n := _retries(t.get("max_retries"))) is not None
+        ),
     )

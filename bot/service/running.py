@@ -1,7 +1,9 @@
 """`/jobs running` in real time: every active run from the Jobs API of each workspace (asked in
 parallel, each within the interactive bound, so one stuck workspace is named and the others
 still answer), compared with the job's usual p90 from the warehouse (one query for every job,
-cached). Workspaces without Jobs API access are answered from the system tables, marked so."""
+cached). Workspaces without Jobs API access are answered from the system tables, marked so;
+when the warehouse fails, those workspaces are named as unreachable and the live answers still
+shown."""
 
 from __future__ import annotations
 
@@ -79,18 +81,26 @@ def live_running_view(
             unreachable.append(f"{ws.name} ({_reason(answer)})")
             continue
         runs.extend(_live(config, run, (p90 or {}), now) for run in answer)
+    tables_read: list[str] = []
     if table_ws:
         ids = {w.id for w in table_ws}
-        from_tables = running_view(reader, config, now)
-        runs.extend(r for r in from_tables.runs if r.workspace in {w.name for w in table_ws}
-                    or r.workspace in ids)  # fmt: skip
+        try:
+            from_tables = running_view(reader, config, now)
+        except UserError as e:
+            # The warehouse failed: those workspaces are named, the live answers still shown.
+            log.info("running runs from the system tables unavailable: %s", e)
+            unreachable.extend(f"{w.name} (system tables unreachable)" for w in table_ws)
+        else:
+            tables_read = [w.name for w in table_ws]
+            names = set(tables_read)
+            runs.extend(r for r in from_tables.runs if r.workspace in names or r.workspace in ids)
     runs.sort(key=lambda r: (r.queued, not r.long, -(r.ratio or 0), -(r.elapsed or 0)))
     return RunningView(
         runs=tuple(runs),
         count=len(runs),
         long_count=sum(1 for r in runs if r.long),
         live=True,
-        from_tables=tuple(w.name for w in table_ws),
+        from_tables=tuple(tables_read),
         unreachable=tuple(unreachable),
         no_history=p90 is None,
     )

@@ -5,7 +5,9 @@ databricks-sdk 0.162 `Config()` first GETs `{host}/.well-known/databricks-config
 metadata: `oidc_endpoint`, `workspace_id`), derives
 `{oidc_endpoint}/.well-known/oauth-authorization-server` from it for auth_type "oauth-m2m",
 then POSTs the client_credentials grant (HTTP Basic client auth, form body) to the
-discovered `token_endpoint`.
+discovered `token_endpoint`. A host may not serve the host metadata
+(`ws.serves_host_metadata`): then only a client given the discovery URL can use M2M.
+Access tokens expire after `expires_in` by the world's clock; PATs do not.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from typing import Any
 from sandbox.databricks.errors import ApiError
 from sandbox.databricks.workspace import Workspace
 
-TOKEN_LIFETIME = 3600  # seconds the SDK is told; tokens never expire here (the SDK refreshes)
+# An OAuth access token lives an hour (`expires_in` 3600, as Databricks issues them), by the
+# world's clock: past it the token is refused and the SDK must fetch a new one.
+TOKEN_LIFETIME = 3600
 
 
-def authenticate(ws: Workspace, header: str | None) -> str:
+def authenticate(ws: Workspace, header: str | None, now_ms: int) -> str:
     """The principal behind an Authorization header, or the refusal Databricks gives."""
     if not header or not header.lower().startswith("bearer "):
         raise ApiError(
@@ -30,7 +34,12 @@ def authenticate(ws: Workspace, header: str | None) -> str:
             "UNAUTHENTICATED",
             "Credential was not sent or was of an unsupported type for this API.",
         )
-    principal = ws.tokens.get(header[7:].strip())
+    token = header[7:].strip()
+    principal = ws.tokens.get(token)
+    expiry = ws.token_expiry.get(token)
+    if expiry is not None and now_ms >= expiry:
+        del ws.tokens[token], ws.token_expiry[token]
+        principal = None
     if principal is None:
         raise ApiError(403, "PERMISSION_DENIED", "Invalid access token.")
     return principal
@@ -66,7 +75,7 @@ def _client(form: Mapping[str, str], header: str | None) -> tuple[str | None, st
 
 
 def issue_token(
-    ws: Workspace, form: Mapping[str, str], header: str | None
+    ws: Workspace, form: Mapping[str, str], header: str | None, now_ms: int
 ) -> tuple[int, dict[str, Any]]:
     """The token endpoint: (status, body) in OAuth's own error spelling, which the SDK reads."""
     if form.get("grant_type") != "client_credentials":
@@ -79,6 +88,7 @@ def issue_token(
         return 401, {"error": "invalid_client", "error_description": "Client authentication failed"}
     token = secrets.token_urlsafe(32)
     ws.tokens[token] = ws.sp.application_id
+    ws.token_expiry[token] = now_ms + TOKEN_LIFETIME * 1000
     return 200, {
         "access_token": token,
         "token_type": "Bearer",

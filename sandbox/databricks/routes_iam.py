@@ -105,9 +105,14 @@ def permissions_patch(call: Call) -> dict[str, Any]:
 
 # -- SCIM --------------------------------------------------------------------------------
 def _groups_of(ws: Workspace, principal: str) -> list[dict[str, Any]]:
+    """A user's `groups`: its direct groups, type "direct". No Databricks source says whether
+    workspace SCIM also lists groups reached through nested groups (RFC 7643 §4.1.2 allows it,
+    as type "indirect"), so by default they are left out, and a client must walk nested groups
+    itself; `ws.scim_lists_indirect_groups` serves the RFC's other shape, for tests of both."""
     direct = {g.name for g in ws.groups.values() if principal in g.members}
+    names = ws.principal_groups(principal) if ws.scim_lists_indirect_groups else direct
     out = []
-    for name in sorted(ws.principal_groups(principal)):
+    for name in sorted(names):
         g = ws.groups[name]
         kind = "direct" if name in direct else "indirect"  # reached through a nested group
         out.append({"display": g.name, "value": g.id, "$ref": f"Groups/{g.id}", "type": kind})

@@ -1,5 +1,6 @@
 """The Jobs API 2.2 handlers: jobs/list, jobs/get, runs/list, runs/get, runs/get-output,
-run-now, runs/cancel, runs/cancel-all and runs/repair, with Databricks' validation.
+run-now, runs/cancel, runs/cancel-all, runs/delete and runs/repair, with Databricks'
+validation.
 
 Each handler takes a `Call` (under the world's lock) and returns the JSON body, or raises
 `ApiError`. Callers who are not workspace admins see and act only on the jobs their ACL allows.
@@ -11,16 +12,24 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.databricks.call import Call, decode_token, encode_token
-from sandbox.databricks.errors import invalid, no_run
+from sandbox.databricks.errors import ApiError, invalid, no_run
 from sandbox.databricks.model import Job, Run
 from sandbox.databricks.runs import Key
 from sandbox.databricks.wire import attempt_as_run, job_json, run_json
 
 Handler = Callable[[Call], dict[str, Any]]
 
-RUNS_MAX_LIMIT = 25  # runs/list: "0 means the maximum"; the 2.1/2.2 maximum is 25
+# runs/list: "0 means the maximum"; 25 per the 2.1 docs (the SDK docstring says "less than 25",
+# a 2022 server "no more than 26"). jobs/list: "greater than 0 and less or equal to 100".
+RUNS_MAX_LIMIT = 25
 JOBS_MAX_LIMIT = 100
 RUN_TYPES = ("JOB_RUN", "WORKFLOW_RUN", "SUBMIT_RUN")
+
+
+def _too_many(limit: int, most: int) -> ApiError:
+    # The wording of a real answer (databricks-cli issue #464): "Invalid limit 27 - it has to
+    # be no more than 26."
+    return invalid(f"Invalid limit {limit} - it has to be no more than {most}.")
 
 
 def _can_view(call: Call) -> Callable[[Job], bool] | None:
@@ -30,9 +39,13 @@ def _can_view(call: Call) -> Callable[[Job], bool] | None:
 
 
 def jobs_list(call: Call) -> dict[str, Any]:
-    limit = call.get_int("limit", 20) or 20
-    if not 1 <= limit <= JOBS_MAX_LIMIT:
-        raise invalid(f"Invalid limit {limit}: it must be between 1 and {JOBS_MAX_LIMIT}.")
+    limit = call.get_int("limit", 20)
+    assert limit is not None
+    # Documented "greater than 0": unlike runs/list, 0 is no shorthand for the maximum.
+    if limit < 1:
+        raise invalid(f"Invalid limit {limit} - it has to be at least 1.")
+    if limit > JOBS_MAX_LIMIT:
+        raise _too_many(limit, JOBS_MAX_LIMIT)
     token = decode_token(call.get_str("page_token"))
     after = token.get("after") if token else None
     visible = _can_view(call)
@@ -72,8 +85,10 @@ def jobs_get(call: Call) -> dict[str, Any]:
 def runs_list(call: Call) -> dict[str, Any]:
     limit = call.get_int("limit", 20)
     assert limit is not None
-    if limit < 0 or limit > RUNS_MAX_LIMIT:
-        raise invalid(f"Invalid limit {limit}: it must be between 0 and {RUNS_MAX_LIMIT}.")
+    if limit < 0:
+        raise invalid(f"Invalid limit {limit} - it has to be at least 0.")
+    if limit > RUNS_MAX_LIMIT:
+        raise _too_many(limit, RUNS_MAX_LIMIT)
     limit = limit or RUNS_MAX_LIMIT
     active_only, completed_only = call.get_bool("active_only"), call.get_bool("completed_only")
     if active_only and completed_only:
@@ -250,6 +265,15 @@ def runs_cancel_all(call: Call) -> dict[str, Any]:
     return {}
 
 
+def runs_delete(call: Call) -> dict[str, Any]:
+    """Delete a non-active run (an active one is refused): runs/get then says it does not
+    exist."""
+    run = call.ws.runs.get(call.need_int("run_id"))
+    _require_on_run(call, run, "CAN_MANAGE")
+    call.ws.runs.delete(run)
+    return {}
+
+
 def runs_repair(call: Call) -> dict[str, Any]:
     run = call.ws.runs.get(call.need_int("run_id"))
     _require_on_run(call, run, "CAN_MANAGE_RUN")
@@ -278,5 +302,6 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "jobs/run-now", run_now),
     ("POST", "jobs/runs/cancel", runs_cancel),
     ("POST", "jobs/runs/cancel-all", runs_cancel_all),
+    ("POST", "jobs/runs/delete", runs_delete),
     ("POST", "jobs/runs/repair", runs_repair),
 ]

@@ -322,6 +322,25 @@ class RunBook:
         if run.active:
             self.finish(run, outcome("CANCELED", "Run cancelled."), now)
 
+    def delete(self, run: Run) -> None:
+        """runs/delete: a non-active run and its task runs are gone (runs/get: does not exist)."""
+        if run.active:
+            raise ApiError(
+                400,
+                "INVALID_STATE",
+                f"Run {run.run_id} is in state {run.state}; only inactive runs can be deleted.",
+            )
+        del self.runs[run.run_id]
+        key = (run.start_time, run.run_id)
+        self._all.pop(bisect.bisect_left(self._all, key))
+        by_job = self._by_job.get(run.job_id, [])
+        if key in by_job:
+            by_job.pop(bisect.bisect_left(by_job, key))
+        for task_run_id in [k for k, (r, _) in self.attempts.items() if r is run]:
+            del self.attempts[task_run_id]
+        if run.idempotency_token is not None:
+            self._tokens.pop(run.idempotency_token, None)
+
     # -- repair --------------------------------------------------------------------------
     def repair(
         self,

@@ -163,6 +163,12 @@ class LocalDatabricks:
     def reset_calls(self, workspace_id: int) -> None:
         self._sites[workspace_id].faults.reset_calls()
 
+    def serve_host_metadata(self, workspace_id: int, on: bool = True) -> None:
+        """Serve /.well-known/databricks-config or answer it 404, as hosts that lack it do
+        (the SDK then cannot find the OIDC endpoints by itself)."""
+        with self.world.lock:
+            self.world.workspace(workspace_id).serves_host_metadata = on
+
     def take_down(self, workspace_id: int) -> None:
         """Close the workspace's listener and connections: calls get "connection refused"."""
         self._call(self._unbind(self._sites[workspace_id]))
@@ -200,7 +206,9 @@ class LocalDatabricks:
                 body = await self._body(request)
                 with self.world.lock:
                     ws = self.world.workspace(site.workspace_id)
-                    principal = auth.authenticate(ws, request.headers.get("Authorization"))
+                    principal = auth.authenticate(
+                        ws, request.headers.get("Authorization"), self.world.now_ms()
+                    )
                     call = Call(
                         ws,
                         principal,
@@ -236,9 +244,11 @@ class LocalDatabricks:
             base = self._url(site)
             if name == "host-metadata":
                 with self.world.lock:
-                    return _json(
-                        200, auth.host_metadata(self.world.workspace(site.workspace_id), base)
-                    )
+                    ws = self.world.workspace(site.workspace_id)
+                    if not ws.serves_host_metadata:
+                        message = f"No API found for '{request.method} {request.path}'"
+                        return _json(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": message})
+                    return _json(200, auth.host_metadata(ws, base))
             return _json(200, auth.discovery(base))
 
         return serve
@@ -249,7 +259,9 @@ class LocalDatabricks:
             form = {k: str(v) for k, v in (await request.post()).items()}
             with self.world.lock:
                 ws = self.world.workspace(site.workspace_id)
-                status, body = auth.issue_token(ws, form, request.headers.get("Authorization"))
+                status, body = auth.issue_token(
+                    ws, form, request.headers.get("Authorization"), self.world.now_ms()
+                )
             return _json(status, body)
 
         return serve

@@ -32,6 +32,12 @@ class Workspace:
         self.groups[ADMINS].members.add(self.sp.application_id)
         # bearer token -> principal name (user_name, or the service principal's application id)
         self.tokens: dict[str, str] = {}
+        # OAuth access token -> expiry (epoch ms, the world's clock); PATs never expire here.
+        self.token_expiry: dict[str, int] = {}
+        # SCIM Users `groups`: also the groups reached through nested groups ("indirect")?
+        self.scim_lists_indirect_groups = False
+        # Serve /.well-known/databricks-config (host metadata)? Not every host does.
+        self.serves_host_metadata = True
         self.token = self.issue_token(self.sp.application_id)
         self.jobs: dict[int, Job] = {}
         self._job_ids: list[int] = []  # sorted, for jobs/list paging

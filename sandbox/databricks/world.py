@@ -280,6 +280,12 @@ class World:
             runs = self.workspace(workspace_id).runs
             runs.cancel(runs.get(run_id), self._at(at))
 
+    def delete_run(self, workspace_id: int, run_id: int) -> None:
+        """Delete an ended run as runs/delete does: runs/get then says it does not exist."""
+        with self.lock:
+            runs = self.workspace(workspace_id).runs
+            runs.delete(runs.get(run_id))
+
     def repair(
         self,
         workspace_id: int,

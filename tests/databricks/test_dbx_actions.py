@@ -145,6 +145,11 @@ def test_scim_lookup_with_groups(world: World, ws: Workspace, w: WorkspaceClient
     world.add_user(ws.workspace_id, "cy@example.com", "Cy")
     (bo,) = w.users.list(filter='userName eq "bo@example.com"')
     assert bo.user_name == "Bo@Example.com" and bo.display_name == "Bo"
+    # Direct groups only by default: no source says workspace SCIM lists nested ones.
+    assert {(g.display, g.type) for g in bo.groups} == {("juniors", "direct")}
+    with world.lock:
+        ws.scim_lists_indirect_groups = True  # RFC 7643's other shape
+    (bo,) = w.users.list(filter='userName eq "bo@example.com"')
     assert {(g.display, g.type) for g in bo.groups} == {
         ("juniors", "direct"),
         ("analysts", "indirect"),

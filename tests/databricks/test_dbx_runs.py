@@ -8,7 +8,12 @@ from datetime import timedelta
 import pytest
 import requests
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceDoesNotExist
+from databricks.sdk.errors import (
+    BadRequest,
+    InvalidParameterValue,
+    NotFound,
+    ResourceDoesNotExist,
+)
 from databricks.sdk.service.jobs import RunLifeCycleState, RunLifecycleStateV2State, RunResultState
 
 from bot.clock import FixedClock
@@ -208,3 +213,35 @@ def test_v21_alias_and_unknown_endpoint(client: Client, world: World, ws: Worksp
     assert len(w.api_client.do("GET", "/api/2.1/jobs/list")["jobs"]) == 1
     with pytest.raises(NotFound):
         w.api_client.do("GET", "/api/2.0/clusters/list-nothing")
+
+
+def test_list_limits_as_documented(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+    job = world.add_job(ws.workspace_id, "hourly")
+    _runs(world, ws, job.job_id, 30, timedelta(minutes=1))
+    path = "/api/2.2/jobs/runs/list"
+    # runs/list: 0 is the maximum (25), more than 25 is refused in Databricks' own words.
+    assert len(w.api_client.do("GET", path, query={"limit": 0})["runs"]) == 25
+    assert len(w.api_client.do("GET", path, query={"limit": 25})["runs"]) == 25
+    with pytest.raises(InvalidParameterValue, match="Invalid limit 26 - it has to be no more"):
+        w.api_client.do("GET", path, query={"limit": 26})
+    # jobs/list: "greater than 0 and less or equal to 100"; 0 is no shorthand here.
+    for _ in range(3):
+        world.add_job(ws.workspace_id, "more")
+    assert len(w.api_client.do("GET", "/api/2.2/jobs/list", query={"limit": 100})["jobs"]) == 4
+    with pytest.raises(InvalidParameterValue, match="Invalid limit 0 - it has to be at least 1"):
+        w.api_client.do("GET", "/api/2.2/jobs/list", query={"limit": 0})
+    with pytest.raises(InvalidParameterValue, match="Invalid limit 101 - it has to be no more"):
+        w.api_client.do("GET", "/api/2.2/jobs/list", query={"limit": 101})
+    assert len(list(w.jobs.list())) == 4  # the SDK sends no limit: the default 20
+
+
+def test_runs_delete(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+    job = world.add_job(ws.workspace_id, "hourly", max_concurrent_runs=2)
+    (done,) = _runs(world, ws, job.job_id, 1, timedelta(minutes=1))
+    going = world.start_run(ws.workspace_id, job.job_id).run_id
+    with pytest.raises(BadRequest, match="only inactive runs can be deleted"):
+        w.jobs.delete_run(going)
+    w.jobs.delete_run(done)
+    with pytest.raises(ResourceDoesNotExist):
+        w.jobs.get_run(done)
+    assert [r.run_id for r in w.jobs.list_runs(job_id=job.job_id)] == [going]

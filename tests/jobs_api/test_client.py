@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import requests
 
 from bot.clock import FixedClock
 from bot.config.secrets import Secrets
@@ -193,7 +194,9 @@ def test_oauth_m2m_through_the_sdk(world: World, server: LocalDatabricks) -> Non
         ws.workspace_id,
         secrets=Secrets(databricks_client_id=client_id, databricks_client_secret="wrong"),
     )
-    with pytest.raises((JobsApiRefused, JobsApiUnavailable)):
+    # The SDK's token request raises ValueError("invalid_client: …") (no DatabricksError):
+    # the bot names it a sign-in failure of a workspace that is not answering.
+    with pytest.raises(JobsApiUnavailable, match="cannot sign in: invalid_client"):
         bad.list_runs(str(ws.workspace_id))
 
 
@@ -328,3 +331,78 @@ def test_stuck_workspace_does_not_delay_another(world: World, server: LocalDatab
     thread.join()
     assert failed and "within 1 s" in str(failed[0]) and stuck_took[0] < 2
     server.faults(slow.workspace_id).clear()
+
+
+def test_repair_past_100_repairs_names_the_latest_repair_id(
+    world: World, clock: FixedClock, server: LocalDatabricks
+) -> None:
+    ws = world.add_workspace("analytics")
+    w_id = ws.workspace_id
+    _, run_id = _failed_run(world, clock, w_id)
+    latest = None
+    for _ in range(101):  # with the original run: 102 repair-history entries, two pages
+        latest = world.repair(w_id, run_id, rerun_all_failed_tasks=True, latest_repair_id=latest)
+        clock.set(clock.now() + timedelta(minutes=1))
+        world.set_task_outcome(w_id, run_id, "extract", "FAILED", "still broken")
+    api = make_api(server, w_id)
+    # The local server pages repair_history as 2.2 does: 100 entries, then a next page.
+    url = f"{server.url(w_id)}/api/2.2/jobs/runs/get"
+    auth = {"Authorization": f"Bearer {server.token(w_id)}"}
+    query = {"run_id": run_id, "include_history": "true"}
+    page = requests.get(url, params=query, headers=auth, timeout=5).json()
+    assert len(page["repair_history"]) == 100 and page["next_page_token"]
+    w = str(w_id)
+    assert api.get_run(w, str(run_id)).latest_repair_id == str(latest)
+    server.reset_calls(w_id)
+    repaired = api.repair_failed_tasks(w, str(run_id))  # refused with a stale latest_repair_id
+    assert server.calls(w_id) == {"jobs/runs/get": 2, "jobs/runs/repair": 1}
+    run = api.get_run(w, str(run_id))
+    assert run.latest_repair_id == repaired.repair_id != str(latest)
+    assert len(run.repair_history) == 103 and run.in_progress
+
+
+def test_job_access_through_a_group_in_a_group(world: World, server: LocalDatabricks) -> None:
+    """A user in group A, A in group B, B has CAN_MANAGE_RUN: allowed, whichever shape SCIM
+    gives the user's `groups` (direct only: the walk finds B; with B as "indirect": no walk)."""
+    ws = world.add_workspace("analytics")
+    w_id = ws.workspace_id
+    world.add_user(w_id, "ann@x.com")
+    world.add_user(w_id, "out@x.com")
+    world.add_group(w_id, "B", subgroups=["A"])
+    world.add_group(w_id, "A", members=["ann@x.com"])
+    job = world.add_job(w_id, "nightly")
+    world.set_permissions(w_id, job.job_id, groups={"B": "CAN_MANAGE_RUN"})
+    api = make_api(server, w_id)
+    w, j = str(w_id), str(job.job_id)
+    for indirect_listed, walked in ((False, True), (True, False)):
+        with world.lock:
+            ws.scim_lists_indirect_groups = indirect_listed
+        server.reset_calls(w_id)
+        a = api.job_access(w, j, "ann@x.com")
+        assert (a.allowed, a.level, a.via) == (True, "CAN_MANAGE_RUN", "group:B")
+        assert ("scim/Groups" in server.calls(w_id)) is walked
+        assert not api.job_access(w, j, "out@x.com").allowed
+
+
+def test_task_retry_settings_come_through_runs_get_and_jobs_get(
+    world: World, clock: FixedClock, server: LocalDatabricks
+) -> None:
+    """The alert's "attempt 3 of 3" needs each task's max_retries: RunTask carries it as run,
+    and jobs/get in the job's settings (-1: retry without limit; absent: not known)."""
+    ws = world.add_workspace("retries")
+    tasks = [
+        {"task_key": "load", "max_retries": 2},
+        {"task_key": "stream", "max_retries": -1},
+        {"task_key": "report"},
+    ]
+    job = world.add_job(ws.workspace_id, "with_retries", tasks)
+    run = world.start_run(ws.workspace_id, job.job_id, "PERIODIC")
+    clock.set(clock.now() + timedelta(minutes=5))
+    world.set_task_outcome(ws.workspace_id, run.run_id, "load", "FAILED", "boom", error="boom")
+    api = make_api(server, ws.workspace_id)
+    got = api.get_run(str(ws.workspace_id), str(run.run_id))
+    by_key = {t.task_key: t.max_retries for t in got.tasks}
+    assert by_key == {"load": 2, "stream": -1, "report": None}
+    info = api.get_job(str(ws.workspace_id), str(job.job_id))
+    assert (info.max_retries("load"), info.max_retries("stream")) == (2, -1)
+    assert info.max_retries("report") is None

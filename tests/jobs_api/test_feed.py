@@ -261,3 +261,60 @@ def test_stale_active_listing_after_an_end_does_not_repeat_it() -> None:
 def test_watermark_json_round_trip() -> None:
     mark = FeedWatermark(1, 0, {"5": 3}, {"6": (4, 9)})
     assert FeedWatermark.from_json(mark.to_json()) == mark
+
+
+def test_a_deleted_watched_run_is_reported_gone_and_can_be_dropped(
+    world: World, clock: FixedClock, server: LocalDatabricks
+) -> None:
+    ws = world.add_workspace("analytics")
+    w = ws.workspace_id
+    job = world.add_job(w, "nightly", max_concurrent_runs=5).job_id
+    watched = world.start_run(w, job).run_id
+    tracked = world.start_run(w, job).run_id
+    clock.set(START + timedelta(minutes=1))
+    world.finish_run(w, watched, "FAILED")
+    api = make_api(server, w)
+    feed = RunFeed(api, str(w), clock)
+    first = feed.poll(None)
+    assert [r.run_id for r in first.active] == [str(tracked)] and first.gone == ()
+    # Hours later (both runs started before the window): the watched run (say, one the bot
+    # repaired) is deleted; the tracked one ends and is deleted before the next poll sees it.
+    clock.set(START + timedelta(hours=3))
+    world.finish_run(w, tracked, "SUCCESS")
+    world.delete_run(w, watched)
+    world.delete_run(w, tracked)
+    server.reset_calls(w)
+    result = feed.poll(first.watermark, watch=[str(watched)])
+    assert result.ended == ()
+    assert sorted(result.gone) == sorted([str(watched), str(tracked)])
+    assert server.calls(w)["jobs/runs/get"] == 2
+    assert result.watermark.active == {}  # the feed itself tracks neither any more
+    # The caller drops the gone ids from its watch list: no runs/get for them again.
+    server.reset_calls(w)
+    quiet = feed.poll(result.watermark, watch=set() - set(result.gone))
+    assert quiet.gone == () and "jobs/runs/get" not in server.calls(w)
+
+
+def test_calls_count_every_page_of_a_listing(
+    world: World, clock: FixedClock, server: LocalDatabricks
+) -> None:
+    from bot.jobs_api.client import PAGE_SIZE
+
+    ws = world.add_workspace("busy")
+    w = ws.workspace_id
+    job = world.add_job(w, "fan-out", max_concurrent_runs=500).job_id
+    api = make_api(server, w)
+    feed = RunFeed(api, str(w), clock)
+    mark = feed.poll(None).watermark
+    clock.set(START + timedelta(seconds=10))
+    for _ in range(2 * PAGE_SIZE + 3):  # three pages of new runs, and of active runs
+        world.start_run(w, job)
+    clock.set(START + timedelta(seconds=30))
+    server.reset_calls(w)
+    result = feed.poll(mark)
+    assert len(result.active) == 2 * PAGE_SIZE + 3
+    assert server.calls(w) == {"jobs/runs/list": 6}
+    assert result.calls == 6  # pages (HTTP requests), not the two listings
+    # A source that cannot count requests: one per listing and per get, as before.
+    src = FakeSource()
+    assert RunFeed(src, "1", clock).poll(None).calls == 2

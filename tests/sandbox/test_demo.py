@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
+from databricks.sdk import WorkspaceClient
 
-def test_demo_serves_a_working_slack_and_stops_on_ctrl_c():
+
+def test_demo_serves_a_working_slack_and_stops_on_ctrl_c(tmp_path):
+    # Its log goes to a file: an undrained stderr pipe fills up and blocks the demo's exit.
+    log = (tmp_path / "demo.log").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "demo", "--port", "0"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
     try:
@@ -29,7 +36,7 @@ def test_demo_serves_a_working_slack_and_stops_on_ctrl_c():
             lines.append(line)
             found = re.search(r"Open (http://127\.0\.0\.1:\d+)/", line)
             url = found.group(1) if found else None
-        assert url, f"no URL printed: {lines} {proc.stderr.read() if proc.poll() else ''}"
+        assert url, f"no URL printed: {lines} {(tmp_path / 'demo.log').read_text()}"
 
         def post(path: str, body: dict) -> dict:
             req = urllib.request.Request(
@@ -58,9 +65,79 @@ def test_demo_serves_a_working_slack_and_stops_on_ctrl_c():
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            rc = proc.wait(timeout=15)
+            out, _ = proc.communicate(timeout=30)
         finally:
             if proc.poll() is None:
                 proc.kill()
-    assert rc == 0
-    assert "Stopping" in proc.stdout.read()
+            log.close()
+    assert proc.returncode == 0, (tmp_path / "demo.log").read_text()[-2000:]
+    assert "Stopping" in out
+
+
+def test_demo_databricks_urls_work_with_the_sdk_and_runs_start_and_finish():
+    """The issue's done-when: the printed Databricks URLs and tokens work with the real SDK,
+    which lists the jobs and sees a run start and finish while it watches (the demo runs in
+    real time; its kick makes a run start ~5 s after the URLs are printed and fail ~30 s
+    later). The timeouts are hang guards only."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # the URL lines as soon as printed
+    for var in [k for k in env if k.startswith("DATABRICKS_")]:
+        del env[var]  # only what the demo printed
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    out = proc.stdout
+    threading.Thread(target=lambda: [lines.put(line) for line in out], daemon=True).start()
+    printed = re.compile(
+        r"Databricks workspace (\S+): (http://127\.0\.0\.1:\d+) \(token (dapi\w+)\)"
+    )
+    try:
+        workspaces: dict[str, WorkspaceClient] = {}
+        watch_from = 0
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                assert proc.poll() is None, "the demo exited"
+                continue
+            found = printed.search(line)
+            if found:
+                name, host, token = found.groups()
+                workspaces[name] = WorkspaceClient(host=host, token=token)
+                watch_from = watch_from or int(time.time() * 1000)
+            elif workspaces:
+                break  # the next line after the workspace lines
+        assert len(workspaces) == 3, workspaces
+        for w in workspaces.values():
+            assert len(list(w.jobs.list())) > 0
+        # Watch: a run that starts after the URLs were printed, until it has ended.
+        started: dict[int, WorkspaceClient] = {}
+        ended = None
+        deadline = time.monotonic() + 150
+        while ended is None and time.monotonic() < deadline:
+            for w in workspaces.values():
+                for run in w.jobs.list_runs(start_time_from=watch_from):
+                    started.setdefault(run.run_id, w)
+            for run_id, w in started.items():
+                run = w.jobs.get_run(run_id)
+                if run.end_time and run.status and run.status.state.value == "TERMINATED":
+                    ended = run
+                    break
+            time.sleep(1)
+        assert started, "no run started while watching"
+        assert ended is not None, f"none of the runs {sorted(started)} ended while watching"
+        assert ended.start_time >= watch_from and ended.end_time > ended.start_time
+        assert ended.status.termination_details is not None
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
