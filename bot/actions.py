@@ -63,6 +63,19 @@ TEMPLATE_IDS: dict[str, str] = {
 # URL buttons still send a click to the app; it only needs an ack, so they carry no value.
 URL_ONLY_ACTIONS = frozenset({JOBS_OPEN_RUN, JOBS_OPEN_JOB})
 
+# Ids kept in the contract so their strings are never reused, but no longer handled: a click
+# on one gets the "older version" answer (bot/slack/app.py's catch-all) and changes nothing.
+# JOBS_RERUN_CONFIRMED was meant for a second "confirm" message; the rerun button's own
+# confirm dialog does that job, and no template ever posted it.
+RETIRED_ACTION_IDS = frozenset({JOBS_RERUN_CONFIRMED})
+
+# What a click on a retired or unknown action id is told.
+OLD_BUTTON_TEXT = (
+    "This button is from an older version of jobs-bot and does nothing any more, so nothing "
+    "was done. Run the command again (or use the buttons of a current alert) to get "
+    "buttons that work."
+)
+
 SNOOZE_CHOICES = ("1h", "4h", "24h", "tomorrow")
 MAX_VALUE_CHARS = 2000
 VERSION: Final = 1
@@ -70,7 +83,6 @@ VERSION: Final = 1
 # Which fields each action needs: checked at decode time so listeners can rely on them.
 _REQUIRED: dict[str, tuple[str, ...]] = {
     JOBS_RERUN: ("workspace_id", "job_id", "run_id"),
-    JOBS_RERUN_CONFIRMED: ("workspace_id", "job_id", "run_id"),
     JOBS_ACK: ("alert_id",),
     JOBS_UNACK: ("alert_id",),
     JOBS_SNOOZE: ("alert_id", "snooze"),
@@ -162,7 +174,9 @@ def decode(raw: str | None, action_id: str | None = None) -> ButtonValue:
         raise BadButtonValue(_garbled()) from None
     if action_id is not None:
         if action_id not in ALL_ACTION_IDS:
-            raise BadButtonValue(f"Unknown button `{action_id}`.")
+            raise BadButtonValue(f"Unknown button. {OLD_BUTTON_TEXT}")
+        if action_id in RETIRED_ACTION_IDS:
+            raise BadButtonValue(OLD_BUTTON_TEXT)
         missing = [f for f in _REQUIRED.get(action_id, ()) if getattr(value, f) is None]
         if missing:
             raise BadButtonValue(_garbled())

@@ -1,18 +1,27 @@
 """What every button use case shares: the click as the service sees it (no Slack types), the
 ephemeral reply it gives back, the ports it writes through, and reading a button's value and
 incident once — refusing (and auditing) values that are damaged, stale or edited by hand.
+
+A refused value's audit entry names the clicker by Slack id and, when the directory answers
+quickly, by email (`EmailOf`, e.g. Gatekeeper.email_for_audit: bounded, never raising), so a
+refusal is neither slow nor lost when Slack is.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot import actions
 from bot.actions import BadButtonValue, ButtonValue
 from bot.render import Renderer
+from bot.render.mrkdwn import slack_date
 from bot.store.records import Incident
+
+# The clicker's email for an audit entry, or None (unknown, or Slack too slow to ask).
+EmailOf = Callable[[str], str | None]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +68,8 @@ class StorePort(Protocol):
     audit: Any
     feedback: Any
     leases: Any
+    outbox: Any
+    watermarks: Any
 
 
 class Refused(Exception):
@@ -81,29 +92,52 @@ class Replies:
         return Reply(message["text"], message.get("blocks", []))
 
 
-def read_value(click: Click, audit: Any, action_id: str | None = None) -> ButtonValue:
+def reject(
+    audit: Any,
+    click: Click,
+    email_of: EmailOf | None,
+    action: str = "button_rejected",
+    **fields: Any,
+) -> None:
+    """The audit entry of a refused click: who (id, and email when it can be had), and
+    whatever the caller knows of the job/run/incident and why."""
+    audit.record(
+        action,
+        "rejected",
+        actor_id=click.user_id,
+        actor_email=email_of(click.user_id) if email_of is not None else None,
+        **fields,
+    )
+
+
+def read_value(
+    click: Click, audit: Any, action_id: str | None = None, email_of: EmailOf | None = None
+) -> ButtonValue:
     """The validated value; a damaged or foreign one is audited and refused."""
     try:
         return actions.decode(click.value, action_id or click.action_id)
     except BadButtonValue as e:
-        audit.record(
-            "button_rejected",
-            "rejected",
-            actor_id=click.user_id,
+        reject(
+            audit,
+            click,
+            email_of,
             detail={"action": click.action_id, "value": (click.value or "")[:500], "why": str(e)},
         )
         raise Refused(str(e)) from None
 
 
-def read_incident(click: Click, value: ButtonValue, store: StorePort) -> Incident:
+def read_incident(
+    click: Click, value: ButtonValue, store: StorePort, email_of: EmailOf | None = None
+) -> Incident:
     """The incident a button is about, checked against the message it was clicked on."""
     raw = value.alert_id or ""
     incident: Incident | None = store.incidents.get(int(raw)) if raw.isdigit() else None
     if incident is None:
-        store.audit.record(
+        reject(
+            store.audit,
+            click,
+            email_of,
             "button_rejected" if not raw.isdigit() else "button_stale",
-            "rejected",
-            actor_id=click.user_id,
             detail={"action": click.action_id, "alert_id": raw[:64]},
         )
         raise Refused(
@@ -121,10 +155,10 @@ def read_incident(click: Click, value: ButtonValue, store: StorePort) -> Inciden
     if edited:
         # A value copied from another alert or edited by hand: refuse rather than act on the
         # wrong job, and keep a record of who tried.
-        store.audit.record(
-            "button_rejected",
-            "rejected",
-            actor_id=click.user_id,
+        reject(
+            store.audit,
+            click,
+            email_of,
             workspace_id=incident.workspace_id,
             job_id=incident.job_id,
             incident_id=incident.id,
@@ -143,3 +177,13 @@ def read_incident(click: Click, value: ButtonValue, store: StorePort) -> Inciden
 
 def channel_of(incident: Incident, click: Click) -> str | None:
     return incident.channel or click.channel_id
+
+
+def resolved_line(incident: Incident, tz: str) -> str:
+    """What a click on a resolved alert is told (no button changes anything any more)."""
+    when = slack_date(incident.resolved_at, tz, "{date_short_pretty} {time}")
+    return (
+        f"This alert is already resolved (recovered {when})."
+        if when
+        else "This alert is already resolved."
+    )

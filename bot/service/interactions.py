@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.models import JobKey
 from bot.render import Renderer
-from bot.render.mrkdwn import escape, slack_date, user_mention
+from bot.render.mrkdwn import escape, slack_date, slack_time, user_mention
 from bot.service.clicks import (
     AlertsPort,
     Click,
@@ -33,10 +33,12 @@ from bot.service.clicks import (
     channel_of,
     read_incident,
     read_value,
+    reject,
+    resolved_line,
 )
 from bot.service.permissions import AccessPort, DirectoryPort, Gatekeeper, Person
 from bot.service.rerun import RerunPort, Reruns
-from bot.store.records import Incident, Mute, Verdict
+from bot.store.records import Incident, IncidentKind, Mute, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +121,8 @@ class Interactions:
     # -- acknowledge ---------------------------------------------------------------------
 
     def _ack(self, click: Click) -> Reply | None:
-        value = read_value(click, self.store.audit)
-        incident = read_incident(click, value, self.store)
+        value = read_value(click, self.store.audit, email_of=self._email)
+        incident = read_incident(click, value, self.store, self._email)
         who = self._allowed(click, incident, "ack", self.config.permissions.acknowledge)
         if not incident.is_open:
             self._audit("ack", "resolved", who, incident)
@@ -139,14 +141,15 @@ class Interactions:
                 "👀",
             )
         won: Incident = outcome.incident
-        line = f"👀 Acknowledged by {user_mention(who.user_id)}"
+        at = slack_time(won.acked_at or self.clock.now(), self.config.timezone)
+        line = f"👀 Acknowledged by {user_mention(who.user_id)} at {at}"
         self._announce(won, click, f"ack:{won.version}", line)
         self._audit("ack", "ok", who, won)  # last: the click's record says it is all done
         return None
 
     def _unack(self, click: Click) -> Reply | None:
-        value = read_value(click, self.store.audit)
-        incident = read_incident(click, value, self.store)
+        value = read_value(click, self.store.audit, email_of=self._email)
+        incident = read_incident(click, value, self.store, self._email)
         who = self._allowed(click, incident, "unack", self.config.permissions.acknowledge)
         outcome = self.store.incidents.unack(incident.id, who.user_id)
         if not outcome.won:
@@ -172,8 +175,8 @@ class Interactions:
         return datetime.combine(tomorrow, TOMORROW_AT, tzinfo=self.config.tz).astimezone(now.tzinfo)
 
     def _snooze(self, click: Click) -> Reply | None:
-        value = read_value(click, self.store.audit, actions.JOBS_SNOOZE)
-        incident = read_incident(click, value, self.store)
+        value = read_value(click, self.store.audit, actions.JOBS_SNOOZE, self._email)
+        incident = read_incident(click, value, self.store, self._email)
         who = self._allowed(click, incident, "snooze", self.config.permissions.acknowledge)
         now = self.clock.now()
         until = self.snooze_until(value.snooze or "1h", now)
@@ -190,7 +193,9 @@ class Interactions:
                 self._resolved_line(current) + " There is nothing left to snooze.", "✅"
             )
         won: Incident = outcome.incident
-        when = slack_date(until, self.config.timezone, "{date_short_pretty} {time}")
+        # "until 14:00" today; the date only when the snooze ends on another day (in the
+        # configured zone): "until Tue 03 Mar at 09:00".
+        when = slack_time(until, self.config.timezone, today=now)
         line = f"😴 Snoozed by {user_mention(who.user_id)} until {when}: no repeats until then"
         self._announce(won, click, f"snooze:{won.version}", line)
         self._audit("snooze", "ok", who, won, {"until": until.isoformat(), "choice": value.snooze})
@@ -210,37 +215,57 @@ class Interactions:
                 continue
             why = f"snooze-ended:{int(until.timestamp())}"
             who = user_mention(incident.snoozed_by) if incident.snoozed_by else "someone"
-            line = (
-                f"⏰ {who}, the snooze has ended and this is still failing "
-                f"({incident.streak} in a row)."
-            )
+            line = f"⏰ {who}, the snooze has ended and {_still(incident)}."
             # The message drops its "Snoozed until" line at the same time.
             self.alerts.enqueue_update(incident, incident.channel, why)
             self.alerts.enqueue_thread(incident, incident.channel, why, line)
             queued += 1
+        # The same periodic job sends the outcomes of reruns without an alert (by DM to who
+        # clicked): the scheduler has one job for the buttons' follow-ups. Its own failure
+        # must not stop the reminders.
+        try:
+            self.follow_reruns()
+        except Exception:
+            log.exception("following reruns without an alert failed; trying again next time")
         return queued
+
+    def follow_reruns(self) -> int:
+        """Outcomes of ended reruns that had no alert to thread under (bot/service/rerun.py),
+        sent to the person who clicked. Returns how many it queued."""
+        return self.reruns.follow_outcomes()
 
     # -- anomaly feedback ----------------------------------------------------------------
 
     def _feedback(self, click: Click) -> Reply | None:
-        value = read_value(click, self.store.audit)
+        value = read_value(click, self.store.audit, email_of=self._email)
         verdict = _VERDICTS[click.action_id]
         key = value.key or ""
         scope, _, subject = key.partition(":")
         if not subject or value.day is None:
+            reject(
+                self.store.audit,
+                click,
+                self._email,
+                detail={"action": click.action_id, "value": (click.value or "")[:500]},
+            )
             raise Refused("This button's data is damaged, so nothing was recorded.")
         who = self.gate.person(click.user_id)
+        # The anomaly's incident (the button's alert id), so the audit names which alert the
+        # verdict was given on; a value without one (or one the store lost) names none.
+        raw = value.alert_id or ""
+        incident: Incident | None = self.store.incidents.get(int(raw)) if raw.isdigit() else None
         self.store.feedback.give(scope, subject, value.day, verdict, who.user_id)
-        if self.on_feedback is not None and value.alert_id and value.alert_id.isdigit():
-            self.on_feedback(int(value.alert_id))  # the message now shows the verdict
+        if self.on_feedback is not None and incident is not None:
+            self.on_feedback(incident.id)  # the message now shows the verdict
         ws, _, job = subject.partition("/") if scope == "job" else ("", "", "")
         self.store.audit.record(
             "feedback",
             str(verdict),
             actor_id=who.user_id,
             actor_email=who.email,
-            workspace_id=ws or None,
-            job_id=job or None,
+            workspace_id=ws or (incident.workspace_id if incident is not None else None),
+            job_id=job or (incident.job_id if incident is not None else None),
+            incident_id=incident.id if incident is not None else None,
             detail={"scope": scope, "subject": subject, "day": value.day.isoformat()},
         )
         what = {
@@ -286,7 +311,7 @@ class Interactions:
         """The Unmute button on the `/jobs alerts` list."""
 
         def work(c: Click) -> Reply:
-            value = read_value(c, self.store.audit, actions.JOBS_UNMUTE)
+            value = read_value(c, self.store.audit, actions.JOBS_UNMUTE, self._email)
             job = JobKey(str(value.workspace_id), str(value.job_id))
             result = self.unmute(job, c.user_id)
             if result.refused:
@@ -307,6 +332,9 @@ class Interactions:
 
     # -- helpers -------------------------------------------------------------------------
 
+    def _email(self, user_id: str) -> str | None:
+        return self.gate.email_for_audit(user_id)
+
     def _allowed(self, click: Click, incident: Incident, action: str, grant: Any) -> Person:
         who = self.gate.person(click.user_id)
         doing = {"ack": "acknowledge", "unack": "unacknowledge", "snooze": "snooze"}[action]
@@ -325,12 +353,7 @@ class Interactions:
         self.alerts.enqueue_thread(incident, channel, why, line)
 
     def _resolved_line(self, incident: Incident) -> str:
-        when = slack_date(incident.resolved_at, self.config.timezone, "{date_short_pretty} {time}")
-        return (
-            f"This alert is already resolved (recovered {when})."
-            if when
-            else ("This alert is already resolved.")
-        )
+        return resolved_line(incident, self.config.timezone)
 
     def _audit(
         self,
@@ -371,3 +394,17 @@ class Interactions:
             job_id=job.job_id,
             detail={**(detail or {}), "job_name": job_name},
         )
+
+
+def _still(incident: Incident) -> str:
+    """What is still wrong, by the incident's kind, for the end-of-snooze reminder."""
+    kind = incident.kind
+    if kind == IncidentKind.FAILURE:
+        return f"this is still failing ({incident.streak} in a row)"
+    if kind == IncidentKind.SLA:
+        return "the SLA is still not met"
+    if kind == IncidentKind.MISSED_RUN:
+        return "the job has still not run"
+    if kind == IncidentKind.COST_ANOMALY:
+        return "this cost anomaly is still open"
+    return "this alert is still open"

@@ -6,6 +6,7 @@ groups through usergroups.users.list, emails through users.info) and, for reruns
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,6 +18,12 @@ log = logging.getLogger(__name__)
 
 # Names a refusal spells out before it says "and N more": an ephemeral, not a roster.
 MAX_NAMED = 8
+# How long a refused click waits for the clicker's email for its audit entry (users.info can
+# be throttled and retried for many seconds): past it the entry is written without one.
+AUDIT_EMAIL_SECONDS = 1.0
+# Lookups for audit entries still waiting on Slack at once; more are skipped, not queued, so
+# a flood of damaged clicks while Slack is slow cannot pile up threads.
+MAX_AUDIT_LOOKUPS = 4
 
 
 class DirectoryPort(Protocol):
@@ -47,6 +54,8 @@ class Decision:
     why: str | None = None
     # How the answer was reached, for the audit log: "everyone", "user", "group:S01", …
     via: str | None = None
+    # The check itself failed at Databricks (not a "no"): the click failed, it was not refused.
+    error: JobsApiError | None = None
 
 
 class Gatekeeper:
@@ -59,6 +68,33 @@ class Gatekeeper:
     def person(self, user_id: str) -> Person:
         email = self._directory.email_of(user_id) if self._directory is not None else None
         return Person(user_id, email)
+
+    def email_for_audit(self, user_id: str) -> str | None:
+        """The clicker's email for the audit entry of a refused click, or None: never raises,
+        and waits at most AUDIT_EMAIL_SECONDS. A lookup still running then finishes on its
+        own (daemon) thread and fills the directory's cache for the next click."""
+        directory = self._directory
+        if directory is None or not user_id:
+            return None
+        if not _audit_lookups.acquire(blocking=False):
+            return None
+        box: dict[str, str | None] = {}
+        done = threading.Event()
+
+        def look() -> None:
+            try:
+                box["email"] = directory.email_of(user_id)
+            except Exception as e:  # noqa: BLE001 - an audit detail must not fail the click
+                log.info("no email for the audit entry of %s: %s", user_id, e)
+            finally:
+                _audit_lookups.release()
+                done.set()
+
+        threading.Thread(target=look, name="audit-email", daemon=True).start()
+        if not done.wait(AUDIT_EMAIL_SECONDS):
+            log.info("no email for the audit entry of %s: Slack is slow", user_id)
+            return None
+        return box.get("email")
 
     def check(self, grant: Grant, who: Person, doing: str) -> Decision:
         """`everyone` or `config` mode; `doing` names the action ("rerun this job")."""
@@ -105,6 +141,7 @@ class Gatekeeper:
                 f"I could not check your permission on this job in Databricks, so nothing "
                 f"was done: {escape(e)}",
                 via="databricks:error",
+                error=e,
             )
         if found.allowed:
             return Decision(True, via=f"databricks:{found.via}:{found.level}")
@@ -139,6 +176,9 @@ class Gatekeeper:
         if grant.emails:
             parts.append("people with the emails " + _names([escape(e) for e in grant.emails]))
         return " or ".join(parts) if parts else "nobody (the config lists no one)"
+
+
+_audit_lookups = threading.BoundedSemaphore(MAX_AUDIT_LOOKUPS)
 
 
 def _names(items: list[str]) -> str:

@@ -11,6 +11,7 @@ someone else's answer; a full queue, a person with two questions in flight, or a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -152,6 +153,10 @@ def register(app: App, deps: AppDeps) -> None:
     app.action(actions.JOBS_UNMUTE)(_acked(_button(deps, "unmute_click"), r, w))
     app.action(actions.JOBS_OPEN_RUN)(_ack_only)
     app.action(actions.JOBS_OPEN_JOB)(_ack_only)
+    # Last, because Bolt runs the first listener that matches: any other action id (a retired
+    # one such as JOBS_RERUN_CONFIRMED, or one from a message of another version) is acked and
+    # told so, instead of Bolt's 404 that Slack shows as an error.
+    app.action(re.compile(".*"))(_acked(_old_button, r, w))
     app.error(_on_error(r))
 
 
@@ -392,6 +397,22 @@ def _pick_job_work(deps: AppDeps) -> ClickWork:
         )
 
     return pick
+
+
+def _old_button(
+    body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
+    log.info(
+        "click on an unhandled action id %r from %r",
+        str(action.get("action_id") or action.get("callback_id") or "")[:MAX_LOGGED_CHARS],
+        (body.get("user") or {}).get("id"),
+    )
+    deliver(
+        respond,
+        text=f":information_source: {actions.OLD_BUTTON_TEXT}",
+        response_type="ephemeral",
+        replace_original=False,
+    )
 
 
 def _ack_only(ack: Ack) -> None:

@@ -5,6 +5,7 @@ holds (pings nobody) until the incident resolves."""
 from __future__ import annotations
 
 import threading
+from zoneinfo import ZoneInfo
 
 from bot import actions
 from tests.interactions.conftest import ALERTS, ALICE, BOB, CAROL, flat, labels
@@ -98,3 +99,14 @@ def test_a_resolved_alert_says_so(alerted) -> None:
     stack.poll()
     stack.click(alert, actions.JOBS_ACK, ALICE, ephemeral=True)
     assert "already resolved" in stack.said_to(ALICE)[-1]
+
+
+def test_the_ack_thread_line_says_when(alerted) -> None:
+    stack, _, _, alert = alerted
+    stack.click(alert, actions.JOBS_ACK, ALICE)
+    line = next(t for t in stack.thread(alert) if "Acknowledged by" in t)
+    # "👀 Acknowledged by @ana at 10:02": the time in each reader's zone, 10:00 CET as fallback.
+    now = stack.clock.now()
+    local = now.astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%H:%M %Z")
+    expected = f"👀 Acknowledged by <@U01ALICE> at <!date^{int(now.timestamp())}^{{time}}|{local}>"
+    assert expected in line

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from bot import actions
 from bot.config.sections import Grant
+from bot.models import JobsApiUnavailable
 from sandbox.slack.state import Message
 from tests.interactions.conftest import ALERTS, ALICE, BOB, CAROL, WS, Stack
 
@@ -224,3 +226,159 @@ def test_databricks_mode_direct_group_and_no_permission(make_stack) -> None:
     assert len(_repairs(stack, run)) == 2
     bob = next(e for e in stack.audit("rerun") if e.actor_id == BOB)
     assert bob.result == "ok" and "group:data-oncall" in bob.detail["via"]
+
+
+# -- a resolved alert, a failed permission check ------------------------------------------
+
+
+def test_a_rerun_on_a_resolved_alert_is_refused_and_audited(alerted) -> None:
+    stack, job, run, alert = alerted
+    stack.succeed(job)
+    stack.poll()
+    stack.drain()
+    # The resolved message has no Rerun button any more: the click comes from an old copy.
+    with stack.sb.server.state.lock:
+        stack.sb.server.state.find(alert.channel, alert.id).blocks = alert.blocks
+    stack.click(alert, actions.JOBS_RERUN, BOB, ephemeral=True)
+    said = stack.said_to(BOB)[-1]
+    assert "already resolved" in said and "nothing left to rerun" in said
+    assert _repairs(stack, run) == []
+    (entry,) = stack.audit("rerun")
+    assert (entry.result, entry.actor_id, entry.actor_email) == ("resolved", BOB, "bob@example.com")
+    resolved = stack.store.incidents.get(entry.incident_id)
+    assert resolved is not None and not resolved.is_open and entry.run_id == str(run)
+
+
+def test_a_databricks_error_during_the_permission_check_is_a_failed_rerun(make_stack) -> None:
+    stack, _, run, alert = _databricks_stack(make_stack)
+    stack.server.faults(WS).throttle(1000, retry_after=2)  # 429s past the call's bound
+    stack.click(alert, actions.JOBS_RERUN, ALICE, ephemeral=True)
+    stack.server.faults(WS).clear()
+    said = stack.said_to(ALICE)[-1]
+    assert "did not start" in said and "permission" in said and "not allowed" not in said
+    line = next(t for t in stack.thread(alert) if "did not start" in t)
+    assert "<@U01ALICE>" in line and "permission" in line
+    (entry,) = stack.audit("rerun")
+    assert entry.result == "failed" and entry.detail["stage"] == "checking permission in Databricks"
+    assert _repairs(stack, run) == []
+    stack.click(alert, actions.JOBS_RERUN, ALICE)  # Databricks answers again: it works
+    assert len(_repairs(stack, run)) == 1
+
+
+# -- a repair whose answer is lost -------------------------------------------------------
+
+
+class _LostAnswer:
+    """The bot's Jobs API, except that the answer to the repair POST never arrives: with
+    `reaches=True` Databricks got the request (and repaired), else it did not."""
+
+    def __init__(self, api: Any, *, reaches: bool) -> None:
+        self._api = api
+        self._reaches = reaches
+        self.lost = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._api, name)
+
+    def repair_failed_tasks(self, workspace_id: str, run_id: str) -> Any:
+        if self.lost == 0:
+            self.lost += 1
+            if self._reaches:
+                self._api.repair_failed_tasks(workspace_id, run_id)
+            raise JobsApiUnavailable("prod-emea", "no answer within 4 s")
+        return self._api.repair_failed_tasks(workspace_id, run_id)
+
+
+def _lose_the_answer(stack: Stack, *, reaches: bool) -> _LostAnswer:
+    interactions = stack.bot.answers.interactions
+    assert interactions is not None
+    lossy = _LostAnswer(interactions.reruns.api, reaches=reaches)
+    interactions.reruns.api = lossy
+    return lossy
+
+
+def test_a_lost_answer_says_it_may_have_started_and_the_next_click_does_not_repeat_it(
+    alerted,
+) -> None:
+    stack, _, run, alert = alerted
+    _lose_the_answer(stack, reaches=True)
+    stack.click(alert, actions.JOBS_RERUN, BOB, ephemeral=True)
+    said = stack.said_to(BOB)[-1]
+    assert "may or may not have started" in said and "nothing was changed" not in said
+    assert f"/run/{run}|run {run}>" in said  # where to check: the run's page
+    assert len(_repairs(stack, run)) == 1  # Databricks did start it
+    assert any("may or may not have started" in t and "<@U02BOB>" in t for t in stack.thread(alert))
+    assert [e.result for e in stack.audit("rerun")] == ["unknown"]
+    _finish(stack, run, "FAILED")  # the repair ends before anyone clicks again
+    stack.poll()  # the run was watched: its outcome reaches the alert
+    assert any(t.startswith("🔴") and f"run {run}" in t for t in stack.thread(alert))
+    stack.click(stack.current(alert), actions.JOBS_RERUN, ALICE, ephemeral=True)
+    said = stack.said_to(ALICE)[-1]
+    assert "did start after all" in said and "Nothing new was started" in said
+    assert len(_repairs(stack, run)) == 1  # no second repair, blind or not
+    assert any("did start" in t for t in stack.thread(alert))
+    stack.click(stack.current(alert), actions.JOBS_RERUN, ALICE)  # now it is a real rerun
+    assert len(_repairs(stack, run)) == 2
+
+
+def test_a_lost_answer_to_a_repair_that_never_arrived_lets_the_next_click_repair(alerted) -> None:
+    stack, _, run, alert = alerted
+    _lose_the_answer(stack, reaches=False)
+    stack.click(alert, actions.JOBS_RERUN, BOB, ephemeral=True)
+    assert "may or may not have started" in stack.said_to(BOB)[-1]
+    assert _repairs(stack, run) == []
+    stack.click(alert, actions.JOBS_RERUN, BOB)  # the history shows no repair: go ahead
+    assert len(_repairs(stack, run)) == 1
+    assert any("Rerun started by <@U02BOB>" in t for t in stack.thread(alert))
+    assert [e.result for e in stack.audit("rerun")] == ["ok", "unknown"]
+
+
+# -- a /jobs failing rerun of a job without an alert ---------------------------------------
+
+
+def _failing_row(stack: Stack, job: int, run: int) -> Message:
+    """A /jobs failing row with its Rerun button, as the clicker saw it."""
+    value = actions.encode(workspace_id=WS, job_id=job, run_id=run)  # no alert id
+    posted = stack.sb.client().chat_postMessage(
+        channel=ALERTS,
+        text="failing",
+        blocks=[
+            {
+                "type": "section",
+                "block_id": "item-1",
+                "text": {"type": "mrkdwn", "text": "nightly_sales"},
+                "accessory": {
+                    "type": "button",
+                    "action_id": actions.JOBS_RERUN,
+                    "text": {"type": "plain_text", "text": "Rerun failed tasks"},
+                    "value": value,
+                },
+            }
+        ],
+    )
+    return Message(ALERTS, posted["ts"], "failing")
+
+
+def test_a_failing_list_rerun_without_an_alert_sends_its_outcome_to_the_clicker(stack) -> None:
+    job = stack.job()
+    run = stack.fail(job)
+    stack.tick(minutes=30)
+    stack.poll()  # the bot's first poll: that failure is history, no alert
+    assert stack.store.incidents.open_incidents() == []
+    stack.click(_failing_row(stack, job, run), actions.JOBS_RERUN, BOB, ephemeral=True)
+    said = stack.said_to(BOB)[-1]
+    assert said.startswith("🔁 Rerun started by <@U02BOB>") and "direct message" in said
+    assert len(_repairs(stack, run)) == 1
+    interactions = stack.bot.answers.interactions
+    assert interactions is not None
+    assert interactions.follow_reruns() == 0  # still running: nothing to say yet
+    _finish(stack, run)
+    stack.poll()
+    # The periodic job the scheduler already runs for the buttons' follow-ups sends it.
+    interactions.remind_snoozes()
+    stack.drain()
+    dm = [m.text for m in stack.sb.messages("D02BOB")]
+    assert len(dm) == 1 and "rerun of *nightly_sales* succeeded" in dm[0] and f"run {run}" in dm[0]
+    assert interactions.follow_reruns() == 0  # told once
+    stack.drain()
+    assert len(stack.sb.messages("D02BOB")) == 1

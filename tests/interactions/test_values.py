@@ -13,7 +13,7 @@ import pytest
 from bot import actions
 from bot.store.records import Verdict
 from sandbox.slack.state import Message
-from tests.interactions.conftest import ALERTS, ALICE, BOB, Stack
+from tests.interactions.conftest import ALERTS, ALICE, BOB, WS, Stack
 
 
 def _set_value(stack: Stack, alert: Message, action_id: str, value: str) -> None:
@@ -118,3 +118,70 @@ def test_anomaly_feedback_is_stored_audited_and_thanked(stack: Stack) -> None:
     entries = stack.audit("feedback")
     assert [e.result for e in entries] == ["not_anomaly", "expected"]
     assert entries[0].job_id == "101" and entries[0].actor_email == "alice@example.com"
+
+
+def test_a_refused_value_is_audited_with_the_clickers_email(alerted) -> None:
+    stack, _, _, alert = alerted
+    _set_value(stack, alert, actions.JOBS_ACK, "{not json")
+    stack.click(alert, actions.JOBS_ACK, ALICE, ephemeral=True)
+    (entry,) = stack.audit("button_rejected")
+    assert (entry.actor_id, entry.actor_email) == (ALICE, "alice@example.com")
+
+
+def test_a_refusal_does_not_wait_for_a_slow_slack_directory(alerted) -> None:
+    stack, _, _, alert = alerted
+    stack.sb.faults.slow("users.info", 8)  # the email lookup hangs
+    _set_value(stack, alert, actions.JOBS_ACK, '{"v":1,"a":"999"}')
+    started = time.monotonic()
+    stack.click(alert, actions.JOBS_ACK, ALICE, ephemeral=True)
+    took = time.monotonic() - started
+    stack.sb.faults.clear()
+    assert "no longer know this alert" in stack.said_to(ALICE)[-1]
+    assert took < 5  # answered long before Slack's directory would have
+    (entry,) = stack.audit("button_stale")
+    assert (entry.actor_id, entry.actor_email) == (ALICE, None)  # audited all the same
+
+
+def _button_message(stack: Stack, action_id: str, value: str) -> Message:
+    posted = stack.sb.client().chat_postMessage(
+        channel=ALERTS,
+        text="an old message",
+        blocks=[
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "text": {"type": "plain_text", "text": "Do it"},
+                        "value": value,
+                    }
+                ],
+            }
+        ],
+    )
+    return Message(ALERTS, posted["ts"], "an old message")
+
+
+@pytest.mark.parametrize("action_id", [actions.JOBS_RERUN_CONFIRMED, "jobs_retired_in_2024"])
+def test_a_button_this_version_does_not_handle_gets_a_clear_answer(alerted, action_id: str) -> None:
+    stack, job, run, _ = alerted
+    value = actions.encode(workspace_id=WS, job_id=job, run_id=run)
+    msg = _button_message(stack, action_id, value)
+    seen = stack.sb.click(msg, action_id, user=BOB, timeout=0)
+    assert (seen.status, seen.http_status) == ("ok", 200)  # acked, not Bolt's 404
+    assert stack.sb.wait_until(lambda: stack.sb.ephemerals(BOB, ALERTS), 5)
+    said = stack.sb.ephemerals(BOB, ALERTS)[-1].text
+    assert "older version of jobs-bot" in said and "nothing was done" in said
+    assert "error id" not in said
+    assert stack.server.calls(WS).get("jobs/runs/repair", 0) == 0 and stack.audit() == []
+
+
+def test_anomaly_feedback_names_its_alert_in_the_audit(alerted) -> None:
+    stack, _, _, _ = alerted
+    incident = stack.incident()
+    value = actions.encode(key="job:111/101", day=date(2026, 3, 1), alert_id=str(incident.id))
+    msg = _button_message(stack, actions.JOBS_FEEDBACK_EXPECTED, value)
+    stack.click(msg, actions.JOBS_FEEDBACK_EXPECTED, ALICE, ephemeral=True)
+    (entry,) = stack.audit("feedback")
+    assert (entry.result, entry.incident_id, entry.job_id) == ("expected", incident.id, "101")
