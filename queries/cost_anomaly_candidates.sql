@@ -10,7 +10,8 @@
 -- Only jobs with cost > expected_cost (and robust_z >= :min_z when given) are returned; the
 -- monitor applies sensitivity, feedback and minimum amounts. Cause hints compare :day with
 -- the baseline: runs (billed job_run_ids), average run duration (timeline slices, by start
--- date), SKUs and node types not seen in the previous 28 days, and repaired/failed runs.
+-- date), SKUs and node types not seen in the previous 28 days, and repaired/failed runs
+-- (repairs also as the median per day of the previous 14 days, zero-filled, like runs).
 -- Prices: the USD list price of the same cloud, SKU and usage unit, valid for the usage window
 -- (fewer join keys would count a usage row once per currency or unit that list_prices holds).
 -- Params:
@@ -36,6 +37,7 @@
 --   new_node_types STRING  comma-separated, empty if none
 --   repaired_runs INT  runs ending on :day with more than one terminal row
 --   failed_runs INT  runs ending on :day in ERROR, FAILED or TIMED_OUT
+--   baseline_repaired_runs DOUBLE  median daily repaired runs (by end day), previous 14 days
 WITH usage_daily AS (
   -- Every job's usage per day and unit price, over the 28 days and :day.
   SELECT
@@ -256,6 +258,25 @@ run_hints AS (
   FROM runs
   GROUP BY workspace_id, job_id
 ),
+repair_days AS (
+  SELECT workspace_id, job_id, datediff(:day, to_date(end_time)) AS n, count(*) AS repairs
+  FROM runs
+  WHERE terminal_rows > 1
+    AND to_date(end_time) >= date_sub(:day, 14)
+    AND to_date(end_time) < :day
+  GROUP BY workspace_id, job_id, to_date(end_time)
+),
+repair_base AS (
+  SELECT
+    c.workspace_id,
+    c.job_id,
+    percentile(coalesce(r.repairs, 0), 0.5) AS baseline_repaired_runs
+  FROM chosen AS c
+  CROSS JOIN (SELECT explode(sequence(1, 14)) AS n) AS o
+  LEFT JOIN repair_days AS r
+    ON r.workspace_id = c.workspace_id AND r.job_id = c.job_id AND r.n = o.n
+  GROUP BY c.workspace_id, c.job_id
+),
 jobs AS (
   SELECT j.workspace_id, j.job_id, j.name, j.tags, j.run_as_user_name, j.creator_user_name
   FROM system.lakeflow.jobs AS j
@@ -281,9 +302,11 @@ SELECT
   coalesce(f.new_skus, '') AS new_skus,
   coalesce(f.new_node_types, '') AS new_node_types,
   coalesce(h.repaired_runs, 0) AS repaired_runs,
-  coalesce(h.failed_runs, 0) AS failed_runs
+  coalesce(h.failed_runs, 0) AS failed_runs,
+  p.baseline_repaired_runs
 FROM chosen AS c
 JOIN run_base AS r ON r.workspace_id = c.workspace_id AND r.job_id = c.job_id
+JOIN repair_base AS p ON p.workspace_id = c.workspace_id AND p.job_id = c.job_id
 LEFT JOIN first_seen AS f ON f.workspace_id = c.workspace_id AND f.job_id = c.job_id
 LEFT JOIN run_hints AS h ON h.workspace_id = c.workspace_id AND h.job_id = c.job_id
 LEFT JOIN jobs AS j ON j.workspace_id = c.workspace_id AND j.job_id = c.job_id

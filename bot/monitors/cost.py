@@ -25,6 +25,14 @@ splits into a run-count factor, a duration factor and the remainder (compute: bi
 different SKU / node type). Each factor's log is its share of the jump; retries (repairs)
 are reported as their own cause. Causes are ranked by that share.
 
+A workspace or a SKU (`CostCandidate.scope` other than "job") is judged by the same score,
+threshold, minimum and feedback rules; its likely causes are what moved inside it, handed over
+as `Mover`s (the warehouse works them out against the same kind of baseline): the jobs whose
+cost rose most, and the SKUs that rose in a workspace or the workspaces that rose on a SKU,
+each kind named when together they explain at least a 10% rise; plus more job runs than
+usual, and SKUs (or, for a SKU, workspaces) billed for the first time. Run duration and cost
+per run-hour mean little over a workspace's mixed usage, so they are not decomposed there.
+
 Decisions are facts (a `Verdict`, z, the threshold, `Cause`s with their numbers); the service
 phrases them.
 """
@@ -52,6 +60,24 @@ class Sensitivity:
     max_not_anomaly_marks: int = 3
 
 
+SCOPES = ("job", "workspace", "sku")
+
+
+@dataclass(frozen=True)
+class Mover:
+    """A part of a workspace's or SKU's day that cost more than its own usual."""
+
+    kind: Literal["job", "sku", "workspace"]
+    key: str  # "<workspace_id>/<job_id>", the SKU or the workspace id
+    cost: float
+    usual: float
+    name: str | None = None
+
+    @property
+    def increase(self) -> float:
+        return self.cost - self.usual
+
+
 @dataclass(frozen=True)
 class CostCandidate:
     key: str  # what the anomaly is about, e.g. "job:1234/56"; also the feedback key
@@ -68,6 +94,11 @@ class CostCandidate:
     repairs: int = 0
     baseline_repairs: float = 0.0
     name: str | None = None
+    scope: str = "job"  # or "workspace", "sku"
+    movers: tuple[Mover, ...] = ()  # workspace / SKU scope: what rose inside it
+    # How many parts of each kind rose in all (movers holds the top few of each).
+    mover_counts: tuple[tuple[str, int], ...] = ()
+    new_workspaces: tuple[str, ...] = ()  # SKU scope: workspaces billing it for the first time
 
 
 @dataclass(frozen=True)
@@ -82,6 +113,13 @@ class CauseKind(StrEnum):
     LONGER_RUNS = "longer_runs"  # value / usual: average run duration, seconds
     COMPUTE = "compute"  # new SKUs / node types; rate_ratio: cost per run-hour vs usual
     RETRIES = "retries"  # value: repairs that day, usual: baseline repairs
+    # Workspace / SKU scope: movers holds the parts of that kind that rose, biggest first;
+    # value: their increase together, more: how many more rose than are listed.
+    TOP_JOBS = "top_jobs"
+    SKUS_MOVED = "skus_moved"  # workspace scope
+    WORKSPACES_MOVED = "workspaces_moved"  # SKU scope
+    NEW_SKUS = "new_skus"  # new: SKUs billed for the first time in 28 days (in the workspace)
+    NEW_WORKSPACES = "new_workspaces"  # SKU scope; new: workspaces billing it for the first time
 
 
 @dataclass(frozen=True)
@@ -92,6 +130,8 @@ class Cause:
     usual: float | None = None
     new: tuple[str, ...] = ()  # COMPUTE: SKUs and node types first seen that day
     rate_ratio: float | None = None  # COMPUTE: set only when the rate rose more than 10%
+    movers: tuple[Mover, ...] = ()  # TOP_JOBS, SKUS_MOVED, WORKSPACES_MOVED
+    more: int = 0  # movers of that kind not listed
 
 
 class Verdict(StrEnum):
@@ -155,6 +195,8 @@ def detect(
 
 def likely_causes(c: CostCandidate) -> tuple[Cause, ...]:
     """Causes that explain at least a 10% rise, most important first."""
+    if c.scope != "job":
+        return scope_causes(c)
     causes: list[Cause] = []
     run_ratio = _ratio(c.runs, c.baseline_runs)
     dur_ratio = _ratio(c.avg_duration_s, c.baseline_duration_s)
@@ -189,6 +231,47 @@ def likely_causes(c: CostCandidate) -> tuple[Cause, ...]:
         share = math.log(1 + extra_repairs / max(c.baseline_runs, 1.0))
         causes.append(Cause(CauseKind.RETRIES, share, c.repairs, usual=c.baseline_repairs))
     significant = [x for x in causes if x.share >= MIN_SHARE]
+    return tuple(sorted(significant, key=lambda x: -x.share))
+
+
+_MOVER_CAUSES = {
+    "job": CauseKind.TOP_JOBS,
+    "sku": CauseKind.SKUS_MOVED,
+    "workspace": CauseKind.WORKSPACES_MOVED,
+}
+
+
+def scope_causes(c: CostCandidate) -> tuple[Cause, ...]:
+    """A workspace's or SKU's likely causes: what rose inside it (see the module docstring).
+    A kind of mover's share is the log of (usual + their increase together) / usual, so it
+    ranks with "more runs" on the same footing as the job causes."""
+    causes: list[Cause] = []
+    usual = max(c.median, 0.0)
+    counts = dict(c.mover_counts)
+    for kind, cause_kind in _MOVER_CAUSES.items():
+        rose = tuple(
+            sorted(
+                (m for m in c.movers if m.kind == kind and m.increase > 0),
+                key=lambda m: (-m.increase, m.key),
+            )
+        )
+        if not rose:
+            continue
+        together = sum(m.increase for m in rose)
+        share = math.log((usual + together) / usual) if usual > 0 else math.inf
+        more = max(counts.get(kind, len(rose)) - len(rose), 0)
+        causes.append(Cause(cause_kind, share, together, usual=usual, movers=rose, more=more))
+    run_ratio = _ratio(c.runs, c.baseline_runs)
+    if run_ratio and run_ratio > 1:
+        causes.append(
+            Cause(CauseKind.MORE_RUNS, math.log(run_ratio), c.runs, usual=c.baseline_runs)
+        )
+    if c.new_skus:
+        causes.append(Cause(CauseKind.NEW_SKUS, MIN_SHARE, new=c.new_skus))
+    if c.new_workspaces:
+        causes.append(Cause(CauseKind.NEW_WORKSPACES, MIN_SHARE, new=c.new_workspaces))
+    significant = [x for x in causes if x.share >= MIN_SHARE]
+    # Ties (a new SKU's movers all explain "infinitely" much) keep the order above.
     return tuple(sorted(significant, key=lambda x: -x.share))
 
 

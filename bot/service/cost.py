@@ -322,6 +322,7 @@ def _candidate(row: CostAnomalyCandidate, day: date) -> monitor.CostCandidate:
         new_skus=row.new_skus,
         new_node_types=row.new_node_types,
         repairs=row.repaired_runs,
+        baseline_repairs=amount(row.baseline_repaired_runs),
         name=row.name,
     )
 

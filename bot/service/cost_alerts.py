@@ -3,6 +3,17 @@
 `bot.monitors.cost`, and keeps one cost-anomaly incident (and one Slack message) per job and
 billing day, updated in place as the day's cost grows.
 
+Scopes (`cost.anomaly_scopes` in the config, default [job]): besides each job, a workspace's
+whole spend (every usage row of it, job or not) and a SKU's spend across the account can be
+watched, from `cost_scope_anomaly_candidates` and decided by the same monitor rules (score,
+sensitivity, minimum amount, feedback). Their likely cause is what moved inside them
+(`cost_scope_movers`, asked for the anomalies only): the jobs whose cost rose most, with the
+SKUs that rose (a workspace) or the workspaces that rose (a SKU), each with its amounts.
+Incident keys: a job's is (workspace, job, "job:<day>"); a workspace's (workspace, "",
+"workspace:<day>"); a SKU's ("", "", "sku:<sku>:<day>"). Feedback subjects: "<workspace_id>/
+<job_id>", "<workspace_id>", "<sku_name>" under scopes job, workspace, sku: the button's key
+is "<scope>:<subject>", which the click listener stores as it is.
+
 Which day: billing dates usage by UTC `usage_date`, and the baseline (median and MAD of the
 previous 14 days) is computed per such day, so an incident's key is "job:<usage_date>". The
 scan checks today and yesterday: billing lands up to ~12 h late, so yesterday's cost is
@@ -17,9 +28,9 @@ GROWTH_NOTE since the last line.
 Feedback (the Expected / Not an anomaly buttons, recorded by the click listener in
 `store.feedback` under scope "job" and subject "<workspace_id>/<job_id>"), read back here
 on every scan:
-- **Expected** for a day: that job raises nothing more on that day; its open alert resolves
-  and shows who marked it.
-- **Not an anomaly** for a day: from that day on, for FEEDBACK_MEMORY_DAYS, the job's
+- **Expected** for a day: that job (workspace, SKU) raises nothing more on that day; its
+  open alert resolves and shows who marked it.
+- **Not an anomaly** for a day: from that day on, for FEEDBACK_MEMORY_DAYS, the subject's
   threshold is multiplied by 1.5 per mark (at most 3 marks, ×3.4): a jump like the one
   marked no longer alerts, a much bigger one still does. Its open alert resolves too.
 The message shows the feedback either way (`render`), and a click can re-render it at once
@@ -41,10 +52,11 @@ from bot import actions
 from bot.clock import Clock, as_utc
 from bot.config import Config
 from bot.errors import UserError
-from bot.models import CostAnomalyCandidate, JobKey
+from bot.models import CostAnomalyCandidate, CostMover, CostScopeCandidate, JobKey
 from bot.monitors import cost as monitor
 from bot.render import Renderer
 from bot.render.formatting import money
+from bot.render.mrkdwn import truncate_text
 from bot.service.common import amount, job_url, num, workspace_host, workspace_label
 from bot.service.phrases import cause_text
 from bot.service.ports import Warehouse
@@ -55,6 +67,13 @@ from bot.warehouse import queries
 log = logging.getLogger(__name__)
 
 SCOPE_JOB = "job"
+SCOPE_WORKSPACE = "workspace"
+SCOPE_SKU = "sku"
+# Parts of a workspace / SKU anomaly listed in its message, per kind (jobs; SKUs or
+# workspaces); the rest are counted ("and 3 more").
+MOVERS_SHOWN = 5
+# Of those, how many the one-line cause (and the text fallback) names.
+MOVERS_IN_CAUSE = 3
 # A "not an anomaly" mark raises the job's threshold for this long; after it, the job is
 # judged on its baseline alone again (a job's normal changes over a quarter).
 FEEDBACK_MEMORY_DAYS = 90
@@ -125,6 +144,36 @@ class CostAlertView:
     feedback_at: datetime | None
     expected_value: str
     not_anomaly_value: str
+    # Workspace / SKU scope (empty for a job): what rose inside it.
+    subject_noun: str = "job"  # "job", "workspace", "SKU": in the feedback lines
+    jobs: tuple[MoverLine, ...] = ()
+    jobs_more: int = 0
+    parts_title: str = ""  # "SKUs that rose" / "Workspaces that rose"
+    parts: tuple[MoverLine, ...] = ()
+    parts_more: int = 0
+    scope_note: str = ""  # what the scope's cost counts
+    other_causes: tuple[str, ...] = ()  # the causes that are not lists of movers
+
+
+@dataclass(frozen=True)
+class MoverLine:
+    """One job, SKU or workspace behind a workspace / SKU anomaly, as its template shows it."""
+
+    label: str
+    url: str | None
+    cost: float
+    usual: float
+    increase: float
+
+
+@dataclass(frozen=True)
+class _Found:
+    """An anomaly the scan decided, with the row it came from (job or workspace / SKU)."""
+
+    decision: monitor.Decision
+    job: CostAnomalyCandidate | None = None
+    scope: CostScopeCandidate | None = None
+    movers: tuple[CostMover, ...] = ()
 
 
 class CostScan:
@@ -182,24 +231,50 @@ class CostScan:
             if self.health is not None:
                 self.health.record(WAREHOUSE, True)
             for day in days:
-                for decision, row in found[day]:
-                    self._alert(decision, row, day, at, out)
+                for found_one in found[day]:
+                    self._alert(found_one, day, at, out)
             self._settle(days, at, out)
         return out
 
-    def _decide(
-        self, day: date, at: datetime, out: ScanOutcome
-    ) -> list[tuple[monitor.Decision, CostAnomalyCandidate]]:
-        rows = queries.cost_anomaly_candidates(self.warehouse, day=day)
-        out.candidates += len(rows)
-        decided: list[tuple[monitor.Decision, CostAnomalyCandidate]] = []
-        for row in rows:
-            candidate = _candidate(row, day)
-            marks = self._feedback(SCOPE_JOB, _subject(row), day)
-            decision = monitor.decide(candidate, self.sensitivity, marks)
-            if decision.is_anomaly:
-                decided.append((decision, row))
-        decided.sort(key=lambda pair: (-pair[0].excess, pair[0].candidate.key))
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return tuple(self.config.cost.anomaly_scopes)
+
+    def _decide(self, day: date, at: datetime, out: ScanOutcome) -> list[_Found]:
+        decided: list[_Found] = []
+        if SCOPE_JOB in self.scopes:
+            rows = queries.cost_anomaly_candidates(self.warehouse, day=day)
+            out.candidates += len(rows)
+            for row in rows:
+                candidate = _candidate(row, day)
+                marks = self._feedback(SCOPE_JOB, _subject(row), day)
+                decision = monitor.decide(candidate, self.sensitivity, marks)
+                if decision.is_anomaly:
+                    decided.append(_Found(decision, job=row))
+        for scope in (s for s in self.scopes if s != SCOPE_JOB):
+            scoped = queries.cost_scope_anomaly_candidates(self.warehouse, day=day, scope=scope)
+            out.candidates += len(scoped)
+            for srow in scoped:
+                candidate = _scope_candidate(srow, day, ())
+                marks = self._feedback(scope, srow.subject, day)
+                decision = monitor.decide(candidate, self.sensitivity, marks)
+                if not decision.is_anomaly:
+                    continue
+                # What moved inside it: asked only for the anomalies, then decided again
+                # with them (same verdict; the causes now name the movers).
+                movers = tuple(
+                    queries.cost_scope_movers(
+                        self.warehouse,
+                        day=day,
+                        scope=scope,
+                        subject=srow.subject,
+                        limit=MOVERS_SHOWN,
+                    )
+                )
+                candidate = _scope_candidate(srow, day, movers)
+                decision = monitor.decide(candidate, self.sensitivity, marks)
+                decided.append(_Found(decision, scope=srow, movers=movers))
+        decided.sort(key=lambda f: (-f.decision.excess, f.decision.candidate.key))
         out.anomalies += len(decided)
         return decided
 
@@ -211,23 +286,25 @@ class CostScan:
             for f in given
         ]
 
-    def _alert(
-        self,
-        d: monitor.Decision,
-        row: CostAnomalyCandidate,
-        day: date,
-        at: datetime,
-        out: ScanOutcome,
-    ) -> None:
-        key = IncidentKey(row.workspace_id, row.job_id, IncidentKind.COST_ANOMALY, f"job:{day}")
-        detail = self._detail(d, row, day, at)
+    def _alert(self, found: _Found, day: date, at: datetime, out: ScanOutcome) -> None:
+        d = found.decision
+        if found.job is not None:
+            row = found.job
+            key = IncidentKey(row.workspace_id, row.job_id, IncidentKind.COST_ANOMALY, f"job:{day}")
+            detail = self._detail(d, row, day, at)
+            label = row.name
+        else:
+            assert found.scope is not None
+            key = _scope_key(found.scope, day)
+            detail = self._scope_detail(d, found.scope, found.movers, day, at)
+            label = str(detail["title"])
         current = self.store.incidents.find_open(key)
         if current is None:
             outcome = self.store.incidents.open_or_bump_failure(
-                key, f"anomaly:{day}", at, detail["summary"], job_name=row.name, detail=detail
+                key, f"anomaly:{day}", at, detail["summary"], job_name=label, detail=detail
             )
             if not outcome.created:
-                return  # this job and day were alerted before (and resolved): never again
+                return  # this subject and day were alerted before (and resolved): never again
             channel = detail["channel"]
             message = self.render(outcome.incident)
             routed = self.router is not None and self.router.route(
@@ -270,7 +347,7 @@ class CostScan:
         settled by then) resolve silently; days with feedback resolve and show it."""
         for incident in self.store.incidents.open_incidents(IncidentKind.COST_ANOMALY):
             d = incident.detail or {}
-            if d.get("scope") != SCOPE_JOB:
+            if d.get("scope") not in (SCOPE_JOB, SCOPE_WORKSPACE, SCOPE_SKU):
                 continue
             day = date.fromisoformat(str(d.get("day")))
             verdict = self._verdict(incident)
@@ -286,9 +363,9 @@ class CostScan:
 
     def render(self, incident: Incident) -> dict[str, Any]:
         """The incident's message as it stands now, feedback included (post or update)."""
-        return self.renderer.render(
-            "alert_cost.json.j2", a=self.view(incident), ids=actions.TEMPLATE_IDS
-        )
+        view = self.view(incident)
+        template = "alert_cost.json.j2" if view.scope == SCOPE_JOB else "alert_cost_scope.json.j2"
+        return self.renderer.render(template, a=view, ids=actions.TEMPLATE_IDS)
 
     def refresh(self, incident_id: int) -> bool:
         """Re-render the alert in place (after a feedback click). False if it is unknown or
@@ -309,9 +386,12 @@ class CostScan:
         value = actions.encode(key=str(d["key"]), day=day, alert_id=str(incident.id))
         cost = float(d["cost"])
         first = float(d.get("first_cost", cost))
+        scope = str(d.get("scope") or SCOPE_JOB)
+        movers: dict[str, Any] = dict(d.get("movers") or {})
+        parts_kind = "workspace" if scope == SCOPE_SKU else "sku"
         return CostAlertView(
             incident_id=incident.id,
-            scope=str(d.get("scope") or SCOPE_JOB),
+            scope=scope,
             name=str(d.get("name") or incident.job_name or f"job {incident.job_id}"),
             name_url=d.get("job_url"),
             workspace=str(d.get("workspace") or incident.workspace_id),
@@ -337,6 +417,14 @@ class CostScan:
             feedback_at=mark.at if mark else None,
             expected_value=value,
             not_anomaly_value=value,
+            subject_noun={SCOPE_SKU: "SKU"}.get(scope, scope),
+            jobs=_lines(movers.get("job")),
+            jobs_more=int(dict(d.get("movers_more") or {}).get("job", 0)),
+            parts_title="Workspaces that rose" if scope == SCOPE_SKU else "SKUs that rose",
+            parts=_lines(movers.get(parts_kind)) if scope != SCOPE_JOB else (),
+            parts_more=int(dict(d.get("movers_more") or {}).get(parts_kind, 0)),
+            scope_note=str(d.get("scope_note") or ""),
+            other_causes=tuple(d.get("other_causes") or ()),
         )
 
     def _update(self, incident: Incident, channel: str) -> None:
@@ -426,6 +514,129 @@ class CostScan:
             "seen_at": at.isoformat(),
         }
 
+    def _scope_detail(
+        self,
+        d: monitor.Decision,
+        row: CostScopeCandidate,
+        movers: Sequence[CostMover],
+        day: date,
+        at: datetime,
+    ) -> dict[str, Any]:
+        c = d.candidate
+        currency = self.config.cost.currency
+        if row.scope == SCOPE_WORKSPACE:
+            name = workspace_label(self.config, row.subject)
+            title = f"workspace {name}"
+            where = name
+            channel = self.config.route_channel(None, row.subject, None, {})
+            url = workspace_host(self.config, row.subject)
+            note = "every usage row of the workspace: jobs, all-purpose compute, SQL, storage"
+        else:
+            name = row.subject
+            title = f"SKU {name}"
+            where = "all workspaces"
+            channel = self.config.route_channel(None, None, None, {})
+            url = None
+            note = "this SKU's usage in every workspace"
+        shown: dict[str, list[dict[str, Any]]] = {}
+        more: dict[str, int] = {}
+        for m in movers:
+            shown.setdefault(m.kind, []).append(
+                {
+                    "label": self._mover_label(m, row.scope),
+                    "url": self._mover_url(m),
+                    "cost": round(amount(m.cost), 2),
+                    "usual": round(m.expected_cost, 2),
+                    "increase": round(m.increase, 2),
+                }
+            )
+            more[m.kind] = max(int(m.parts) - len(shown[m.kind]), 0)
+        labels = {(m.kind, _mover_key(m)): self._mover_label(m, row.scope) for m in movers}
+        causes = [self._scope_cause_text(cause, labels, row.scope) for cause in d.causes]
+        listed = (
+            monitor.CauseKind.TOP_JOBS,
+            monitor.CauseKind.SKUS_MOVED,
+            monitor.CauseKind.WORKSPACES_MOVED,
+        )
+        others = [
+            text for cause, text in zip(d.causes, causes, strict=True) if cause.kind not in listed
+        ]
+        summary = (
+            f"{title}: {_money(c.cost, currency)} on {day.isoformat()} vs a usual "
+            f"{_money(c.median, currency)}"
+        )
+        return {
+            "scope": row.scope,
+            "key": c.key,
+            "day": day.isoformat(),
+            "name": title,
+            "title": title,
+            "workspace": where,
+            "job_url": url,
+            "channel": channel,
+            "cost": round(c.cost, 2),
+            "baseline": round(c.median, 2),
+            "mad": c.mad,
+            "ratio": round(d.ratio, 2) if d.ratio is not None else None,
+            "z": round(d.z, 1),
+            "threshold": round(d.threshold, 2),
+            "causes": causes,
+            "movers": shown,
+            "movers_more": more,
+            "other_causes": others,
+            "scope_note": note,
+            "runs": c.runs,
+            "baseline_runs": c.baseline_runs,
+            "owner": None,
+            "owner_id": None,
+            "currency": currency,
+            "first_cost": round(c.cost, 2),
+            "summary": summary,
+            "seen_at": at.isoformat(),
+        }
+
+    def _mover_label(self, m: CostMover, scope: str) -> str:
+        if m.kind == "sku":
+            return str(m.sku_name)
+        ws = workspace_label(self.config, m.workspace_id)
+        if m.kind == "workspace":
+            return ws
+        job = (m.name or f"job {m.job_id}") if m.job_id else "usage without a job id"
+        return job if scope == SCOPE_WORKSPACE else f"{job} ({ws})"
+
+    def _mover_url(self, m: CostMover) -> str | None:
+        if m.kind != "job" or not m.job_id:
+            return None
+        return job_url(workspace_host(self.config, m.workspace_id), m.job_id)
+
+    def _scope_cause_text(
+        self, cause: monitor.Cause, labels: dict[tuple[str, str], str], scope: str
+    ) -> str:
+        k = monitor.CauseKind
+        cur = self.config.cost.currency
+        kinds = {k.TOP_JOBS: "job", k.SKUS_MOVED: "sku", k.WORKSPACES_MOVED: "workspace"}
+        if cause.kind in kinds:
+            kind = kinds[cause.kind]
+            named = [
+                f"{truncate_text(labels.get((kind, m.key), m.key), 60)} +{_money(m.increase, cur)}"
+                for m in cause.movers[:MOVERS_IN_CAUSE]
+            ]
+            rest = len(cause.movers) - len(named) + cause.more
+            if rest > 0:
+                named.append(f"{rest} more")
+            what = {"job": "jobs", "sku": "SKUs", "workspace": "workspaces"}[kind]
+            return f"{what} up: {', '.join(named)}"
+        if cause.kind is k.MORE_RUNS:
+            return f"more job runs: {_count(cause.value or 0)} vs usually {cause.usual or 0:g}"
+        if cause.kind is k.NEW_SKUS:
+            if scope == SCOPE_SKU:
+                return "a new SKU: not billed anywhere in the previous 28 days"
+            return f"new SKU in the workspace: {', '.join(cause.new)}"
+        if cause.kind is k.NEW_WORKSPACES:
+            names = ", ".join(workspace_label(self.config, ws) for ws in cause.new)
+            return f"first billed in {names} (none there in the previous 28 days)"
+        return cause_text(cause)
+
     def _owner_id(self, owner: str | None) -> str | None:
         if not owner:
             return None
@@ -440,6 +651,73 @@ class CostScan:
 def _subject(row: CostAnomalyCandidate) -> str:
     # The same spelling the button carries after "job:" and the click listener stores.
     return f"{row.workspace_id}/{row.job_id}"
+
+
+def _scope_key(row: CostScopeCandidate, day: date) -> IncidentKey:
+    if row.scope == SCOPE_WORKSPACE:
+        return IncidentKey(row.subject, "", IncidentKind.COST_ANOMALY, f"workspace:{day}")
+    return IncidentKey("", "", IncidentKind.COST_ANOMALY, f"sku:{row.subject}:{day}")
+
+
+def _mover_key(m: CostMover) -> str:
+    if m.kind == "job":
+        return f"{m.workspace_id}/{m.job_id or '-'}"
+    return str(m.sku_name if m.kind == "sku" else m.workspace_id)
+
+
+def _scope_candidate(
+    row: CostScopeCandidate, day: date, movers: Sequence[CostMover]
+) -> monitor.CostCandidate:
+    median = num(row.expected_cost)
+    if median is None:
+        median = num(row.baseline_median) or 0.0
+    counts: dict[str, int] = {}
+    for m in movers:
+        counts[m.kind] = int(m.parts)
+    return monitor.CostCandidate(
+        key=f"{row.scope}:{row.subject}",
+        day=day,
+        cost=amount(row.cost),
+        median=median,
+        mad=amount(row.baseline_mad),
+        runs=row.runs,
+        baseline_runs=amount(row.baseline_runs),
+        new_skus=row.new_skus,
+        new_workspaces=row.new_workspaces,
+        name=row.subject,
+        scope=row.scope,
+        movers=tuple(
+            monitor.Mover(
+                kind=m.kind,  # type: ignore[arg-type]
+                key=_mover_key(m),
+                cost=amount(m.cost),
+                usual=float(m.expected_cost),
+                name=m.name,
+            )
+            for m in movers
+        ),
+        mover_counts=tuple(sorted(counts.items())),
+    )
+
+
+def _lines(raw: object) -> tuple[MoverLine, ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        MoverLine(
+            label=str(x.get("label") or ""),
+            url=x.get("url"),
+            cost=float(x.get("cost") or 0.0),
+            usual=float(x.get("usual") or 0.0),
+            increase=float(x.get("increase") or 0.0),
+        )
+        for x in raw
+        if isinstance(x, dict)
+    )
+
+
+def _count(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _candidate(row: CostAnomalyCandidate, day: date) -> monitor.CostCandidate:
@@ -460,6 +738,7 @@ def _candidate(row: CostAnomalyCandidate, day: date) -> monitor.CostCandidate:
         new_skus=row.new_skus,
         new_node_types=row.new_node_types,
         repairs=row.repaired_runs,
+        baseline_repairs=amount(row.baseline_repaired_runs),
         name=row.name,
     )
 

@@ -270,6 +270,31 @@ def cost_anomaly_candidates(
     return _many(wh, models.CostAnomalyCandidate, "cost_anomaly_candidates", params)
 
 
+COST_SCOPES = ("workspace", "sku")
+
+
+def cost_scope_anomaly_candidates(
+    wh: Warehouse, *, day: date, scope: str, min_z: float | None = None
+) -> list[models.CostScopeCandidate]:
+    """Workspaces (`scope="workspace"`) or SKUs (`scope="sku"`) above their baseline on
+    `day`; with `min_z`, only those scoring at least that."""
+    if scope not in COST_SCOPES:
+        raise ValueError(f"cost scope {scope!r} is not one of {', '.join(COST_SCOPES)}")
+    params = {"day": day, "scope": scope, "min_z": min_z}
+    return _many(wh, models.CostScopeCandidate, "cost_scope_anomaly_candidates", params)
+
+
+def cost_scope_movers(
+    wh: Warehouse, *, day: date, scope: str, subject: str, limit: int = 5
+) -> list[models.CostMover]:
+    """The jobs, and the SKUs (of a workspace) or workspaces (of a SKU), that cost more than
+    usual on `day`: at most `limit` of each kind, biggest increase first."""
+    if scope not in COST_SCOPES:
+        raise ValueError(f"cost scope {scope!r} is not one of {', '.join(COST_SCOPES)}")
+    params = {"day": day, "scope": scope, "subject": subject, "limit": limit}
+    return _many(wh, models.CostMover, "cost_scope_movers", params)
+
+
 # The config's default (bot.config.sections.Cost.idle_cpu_percent), for callers without one.
 IDLE_CPU_PERCENT = 5.0
 

@@ -69,6 +69,7 @@ def test_money_stays_decimal_and_lists_become_tuples() -> None:
     row = {f: 0 for f in ("runs", "repaired_runs", "failed_runs", "baseline_days_with_cost")}
     row |= {f: 1.5 for f in ("baseline_median", "baseline_mad", "weekday_median")}
     row |= {"expected_cost": 2.0, "robust_z": None, "baseline_runs": 1.0}
+    row |= {"baseline_repaired_runs": 0.0}
     row |= {"avg_duration_seconds": None, "baseline_avg_duration_seconds": None}
     row |= {"workspace_id": "1", "job_id": "2", "name": None, "owner": None, "cost": "12.30"}
     row |= {"new_skus": "A, B", "new_node_types": ""}

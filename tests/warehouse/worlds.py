@@ -420,6 +420,53 @@ def anomaly_scores(w: World) -> World:
     return w
 
 
+SCOPE_DAY = date(2026, 3, 4)  # a Wednesday
+
+
+def cost_scopes(w: World) -> World:
+    """Workspaces and SKUs on Wednesday Mar 4 (JOBS 0.10, SERVERLESS 0.20, AP 0.50 a DBU):
+    ws 1 "prod", the 14 days before (and 21 and 28 back):
+        job 500  JOBS  1.00 a day, one run; it is repaired every day (two terminal rows)
+        job 510  JOBS  1.00 and 3.00 on alternate days (odd days back 1.00)
+        no job   AP    2.00 a day (an all-purpose cluster)
+      so ws 1: 4.00 / 6.00 alternate (median 5.00, MAD 1.00; weekday 7, 21 = 4, 14, 28 = 6)
+    ws 2 "dev": job 600 JOBS 0.50 a day.
+    On the day: 500 costs 2.00 (two runs, both repaired), 510 3.00, AP 2.00, and 500 bills
+    1.00 on SERVERLESS, never seen before: ws 1 = 8.00 (z = 3 / (1.4826 x 1) = 2.02);
+    600 costs 2.50 in ws 2 (0.50 usual: z = 2.00 / (1.4826 x 0.05) = 26.98).
+    SKUs: JOBS 2.50 or 4.50 on alternate days (1 + 1|3 + 0.50: median 3.50, MAD 1.00), 7.50
+    on the day (z = 4 / 1.4826 = 2.70); AP 2.00 flat; SERVERLESS new (1.00)."""
+    day = SCOPE_DAY
+    w.workspace("1", "prod")
+    w.workspace("2", "dev")
+    w.price(JOBS, "0.10", "2025-01-01 00:00")
+    w.price(SERVERLESS, "0.20", "2025-01-01 00:00")
+    w.price(AP, "0.50", "2025-01-01 00:00")
+    w.job("1", "500", "repaired_daily", "2026-01-01 00:00")
+    w.job("1", "510", "zigzag", "2026-01-01 00:00")
+    w.job("2", "600", "dev_job", "2026-01-01 00:00")
+    for back in (*range(1, 15), 21, 28):
+        d = day - timedelta(days=back)
+        w.usage("1", JOBS, _at(d, 1), _at(d, 2), "10", job_id="500", run_id=f"r{back}")
+        w.usage("1", JOBS, _at(d, 3), _at(d, 4), "10" if back % 2 else "30", job_id="510",
+                run_id=f"z{back}")  # fmt: skip
+        w.usage("1", AP, _at(d, 5), _at(d, 6), "4", cluster_id="ap-1")
+        w.usage("2", JOBS, _at(d, 1), _at(d, 2), "5", job_id="600", run_id=f"d{back}")
+        if back <= 14:
+            w.slice("1", "500", f"r{back}", _at(d, 1), f"{d.isoformat()} 01:20", "FAILED")
+            w.slice("1", "500", f"r{back}", f"{d.isoformat()} 01:30", _at(d, 2), "SUCCEEDED")
+    for run, hour in (("r0a", 1), ("r0b", 3)):
+        w.usage("1", JOBS, _at(day, hour), _at(day, hour + 1), "10", job_id="500", run_id=run)
+        w.slice("1", "500", run, _at(day, hour), f"{day.isoformat()} {hour:02d}:20", "FAILED")
+        w.slice("1", "500", run, f"{day.isoformat()} {hour:02d}:30", _at(day, hour + 1),
+                "SUCCEEDED")  # fmt: skip
+    w.usage("1", SERVERLESS, _at(day, 3), _at(day, 4), "5", job_id="500", run_id="r0b")
+    w.usage("1", JOBS, _at(day, 3), _at(day, 4), "30", job_id="510", run_id="z0")
+    w.usage("1", AP, _at(day, 5), _at(day, 6), "4", cluster_id="ap-1")
+    w.usage("2", JOBS, _at(day, 1), _at(day, 2), "25", job_id="600", run_id="d0")
+    return w
+
+
 def empty(w: World) -> World:
     """No rows at all: every query must still bind its params and run."""
     return w
@@ -441,6 +488,7 @@ WORLDS: dict[str, Callable[[World], World]] = {
     "cost_tags": cost_tags,
     "anomaly_scores": anomaly_scores,
     "status_jobs": status_jobs,
+    "cost_scopes": cost_scopes,
 }
 
 
@@ -600,8 +648,39 @@ def _cases() -> list[Case]:
         *_semantic_cases(),
         *_cost_answer_cases(),
         *_status_cases(),
+        *_scope_cases(),
     ]
     return cases
+
+
+def _scope_cases() -> list[Case]:
+    """The workspace / SKU anomaly queries, and the job query's baseline repairs (the stories
+    are told in tests/warehouse/test_wh_cost_scopes.py)."""
+    w, day = "cost_scopes", SCOPE_DAY
+    return [
+        *(
+            Case(
+                "cost_scope_anomaly_candidates", w, {"day": day, "scope": s, "min_z": z}, f"{s}-{z}"
+            )
+            for s in ("workspace", "sku")
+            for z in (None, 3.5)
+        ),
+        *(
+            Case(
+                "cost_scope_movers",
+                w,
+                {"day": day, "scope": s, "subject": sub, "limit": n},
+                f"{s}-{sub}-{n}",
+            )
+            for s, sub, n in (
+                ("workspace", "1", 5),
+                ("workspace", "1", 1),
+                ("sku", JOBS, 5),
+                ("sku", SERVERLESS, 5),
+            )
+        ),
+        Case("cost_anomaly_candidates", w, {"day": day, "min_z": None}, "repairs"),
+    ]
 
 
 def _cost_answer_cases() -> list[Case]:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.service.cost_alerts import CostAlertView
+from bot.service.cost_alerts import CostAlertView, MoverLine
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 EVIL = "<!channel> *boom* <http://evil|click> &amp;"
@@ -91,6 +91,119 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         },  # fmt: skip
     ),
 }
+
+
+WS_VALUE = '{"v":1,"a":"14","k":"workspace:1001","d":"2026-03-02"}'
+SKU_VALUE = '{"v":1,"a":"15","k":"sku:PREMIUM_JOBS_SERVERLESS_COMPUTE","d":"2026-03-02"}'
+JOB_URL = "https://prod-emea.cloud.databricks.com/jobs/"
+
+
+def _workspace(**over: Any) -> CostAlertView:
+    base = _cost(
+        incident_id=14,
+        scope="workspace",
+        name="workspace prod-emea",
+        name_url="https://prod-emea.cloud.databricks.com",
+        workspace="prod-emea",
+        cost=520.0,
+        baseline=300.0,
+        excess=220.0,
+        ratio=1.73,
+        z=4.9,
+        first_cost=520.0,
+        causes=(
+            "jobs up: ingest_a +$100.00, ingest_b +$80.00, steady_c +$40.00",
+            "SKUs up: PREMIUM_JOBS_COMPUTE +$220.00",
+            "more job runs: 40 vs usually 31",
+        ),
+        owner=None,
+        owner_id=None,
+        expected_value=WS_VALUE,
+        not_anomaly_value=WS_VALUE,
+        subject_noun="workspace",
+        jobs=(
+            MoverLine("ingest_a", JOB_URL + "11", 200.0, 100.0, 100.0),
+            MoverLine("ingest_b", JOB_URL + "12", 180.0, 100.0, 80.0),
+            MoverLine("steady_c", JOB_URL + "13", 140.0, 100.0, 40.0),
+            MoverLine("usage without a job id", None, 60.0, 50.0, 10.0),
+            MoverLine("fresh_job", JOB_URL + "14", 5.0, 0.0, 5.0),
+        ),
+        jobs_more=3,
+        parts_title="SKUs that rose",
+        parts=(MoverLine("PREMIUM_JOBS_COMPUTE", None, 520.0, 300.0, 220.0),),
+        scope_note="every usage row of the workspace: jobs, all-purpose compute, SQL, storage",
+        other_causes=("more job runs: 40 vs usually 31",),
+    )
+    return replace(base, **over)
+
+
+def _sku(**over: Any) -> CostAlertView:
+    base = _workspace(
+        incident_id=15,
+        scope="sku",
+        name="SKU PREMIUM_JOBS_SERVERLESS_COMPUTE",
+        name_url=None,
+        workspace="all workspaces",
+        cost=80.0,
+        baseline=0.0,
+        excess=80.0,
+        ratio=None,
+        z=5395.9,
+        first_cost=80.0,
+        causes=(
+            "jobs up: nightly_sales (prod-emea) +$80.00",
+            "workspaces up: prod-emea +$80.00",
+            "a new SKU: not billed anywhere in the previous 28 days",
+        ),
+        expected_value=SKU_VALUE,
+        not_anomaly_value=SKU_VALUE,
+        subject_noun="SKU",
+        jobs=(MoverLine("nightly_sales (prod-emea)", JOB_URL + "7", 80.0, 0.0, 80.0),),
+        jobs_more=0,
+        parts_title="Workspaces that rose",
+        parts=(MoverLine("prod-emea", None, 80.0, 0.0, 80.0),),
+        scope_note="this SKU's usage in every workspace",
+        other_causes=("a new SKU: not billed anywhere in the previous 28 days",),
+    )
+    return replace(base, **over)
+
+
+CASES.update(
+    {
+        "alert_cost_workspace": ("alert_cost_scope.json.j2", {"a": _workspace()}),
+        "alert_cost_workspace_grown_hostile": (
+            "alert_cost_scope.json.j2",
+            {
+                "a": _workspace(
+                    cost=720.0,
+                    excess=420.0,
+                    grew=True,
+                    causes=(f"jobs up: {EVIL} +$300.00",),
+                    jobs=tuple(
+                        MoverLine(EVIL * 20, JOB_URL + str(i), 300.0, 100.0, 200.0)
+                        for i in range(5)
+                    ),
+                    jobs_more=40,
+                    parts=(MoverLine(EVIL, None, 720.0, 300.0, 420.0),),
+                    other_causes=(EVIL * 200,),
+                )
+            },  # fmt: skip
+        ),
+        "alert_cost_sku_new": ("alert_cost_scope.json.j2", {"a": _sku()}),
+        "alert_cost_sku_not_anomaly": (
+            "alert_cost_scope.json.j2",
+            {
+                "a": _sku(
+                    open=False,
+                    feedback_verdict="not_anomaly",
+                    feedback_by="U02BOB",
+                    feedback_at=NOW - timedelta(minutes=5),
+                    threshold=5.25,
+                )
+            },  # fmt: skip
+        ),
+    }
+)
 
 
 def _rollup(**over: Any) -> Any:
