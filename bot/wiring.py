@@ -2,7 +2,7 @@
 clients, state store, use cases, Slack app and its transport, the notifier and the scheduler —
 with `start()` / `stop()`. `jobs-bot run`, `jobs-bot ask`, `jobs-bot demo` and the end-to-end
 test stacks all build here; nothing else wires parts together, so every entry point runs the
-same bot.
+same bot. `build_replay` assembles `jobs-bot replay` (and its tests) here too.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-from bot.clock import Clock
+from bot.clock import Clock, FixedClock
 from bot.config import Config, cron_trigger
 from bot.health import HealthServer, polls_recent, reachable, slack_ready
 from bot.metrics import MeteredWarehouse, Metrics
@@ -31,6 +31,7 @@ from bot.service.health import WAREHOUSE, Health
 from bot.service.health import jobs_api as health_jobs_api
 from bot.service.interactions import Interactions
 from bot.service.missed_runs import MissedRuns
+from bot.service.replay import Replay
 from bot.service.reports.digest import Digests
 from bot.service.reports.weekly import WeeklyReports
 from bot.service.rollup import Rollup
@@ -424,7 +425,8 @@ def build(
             lambda: opened.outbox.prune(clock.now() - OUTBOX_RETENTION),
         )
     )
-    # Lateness: SLA rules and missed scheduled runs, each incident one living message too.
+    # Lateness: SLA rules and missed scheduled runs, each incident one living message too;
+    # their first posts go through the roll-up like failures' (a burst becomes one summary).
     voices = dict(
         config=config,
         clock=clock,
@@ -434,6 +436,7 @@ def build(
         jobs_api=api,
         directory=directory,
         on_enqueue=notifier.poke,
+        router=rollup,
     )
     sla_alerts = SlaAlerts(**voices)  # type: ignore[arg-type]
     missed_runs = MissedRuns(**voices)  # type: ignore[arg-type]
@@ -520,6 +523,25 @@ def build(
         cost_scan=cost_scan,
         health=health,
     )
+
+
+def build_replay(config: Config, db_path: str, *, start: datetime) -> Replay:
+    """`jobs-bot replay`: the scheduled work over simulated time (bot/service/replay.py) on
+    the embedded warehouse file `db_path` seen as it was at each moment, a fresh in-memory
+    store and a clock set to `start`. Posts nothing, needs no credentials. The caller closes
+    it (`with build_replay(...) as replay:`), which closes the store and the warehouse."""
+    from bot.store import Store
+    from bot.warehouse.as_of import AsOfWarehouse
+
+    clock = FixedClock(start)
+    warehouse = AsOfWarehouse.open(db_path)
+    try:
+        store = Store.open("sqlite://", clock)
+    except BaseException:
+        warehouse.close()
+        raise
+    renderer = Renderer(tz=config.timezone, currency=config.cost.currency, clock=clock)
+    return Replay(config=config, clock=clock, renderer=renderer, store=store, warehouse=warehouse)
 
 
 def _poll(

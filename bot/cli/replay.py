@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 
 from bot.cli.check_config import DEFAULT_CONFIG
 from bot.errors import UserError
@@ -27,13 +28,10 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.clock import FixedClock, parse_instant
+    from bot.clock import parse_instant
     from bot.config import load_config
-    from bot.render import Renderer
     from bot.render.text import readable
-    from bot.service.replay import Replay
-    from bot.store import Store
-    from bot.warehouse.as_of import AsOfWarehouse
+    from bot.wiring import build_replay
 
     try:
         start, end = parse_instant(args.start), parse_instant(args.end)
@@ -42,17 +40,17 @@ def run(args: argparse.Namespace) -> int:
     if end <= start:
         raise UserError("--to must be after --from")
     cfg = load_config(args.config, env={})
-    clock = FixedClock(start)
-    warehouse = AsOfWarehouse.open(args.db)
-    store = Store.open("sqlite://", clock)
+    # The use cases' INFO lines ("digest queued") carry today's wall-clock time, not the
+    # replayed moment: only warnings go to stderr unless --verbose.
+    quiet = logging.getLogger("bot.service")
+    level = quiet.level
+    if not getattr(args, "verbose", False):
+        quiet.setLevel(logging.WARNING)
     try:
-        renderer = Renderer(tz=cfg.timezone, currency=cfg.cost.currency, clock=clock)
-        replay = Replay(config=cfg, clock=clock, renderer=renderer, store=store,
-                        warehouse=warehouse)  # fmt: skip
-        result = replay.run(start, end)
+        with build_replay(cfg, args.db, start=start) as replay:
+            result = replay.run(start, end)
     finally:
-        store.close()
-        warehouse.close()
+        quiet.setLevel(level)
     for m in result.messages:
         if args.json:
             print(json.dumps(m.to_json(), ensure_ascii=False))

@@ -1,7 +1,9 @@
 """What the SLA alerts and the missed-run alerts share: the facts about a job their messages
 need (name, link, workspace, owner and who that is in Slack, the channel its alerts route to)
 and the one way an incident's message changes — posted once, then updated in place with a
-thread line per change — through the outbox.
+thread line per change — through the outbox. A first post goes through the roll-up when one
+is given (PRODUCT §5: a burst of alerts in a channel becomes one summary message, each alert
+in its thread), as the failure and cost alerts' first posts do.
 
 Routing facts come from jobs/get on workspaces with the Jobs API (cached: tags and owners
 rarely change), else from the jobs table (queries/job_routing.sql).
@@ -57,6 +59,20 @@ class StorePort(Protocol):
     incidents: Any
     outbox: Any
     mutes: Any
+    watermarks: Any
+
+
+class RouterPort(Protocol):
+    """bot.service.rollup.Rollup by shape: True when it took the first post (into the
+    channel's roll-up, whose thread then carries the alert)."""
+
+    def route(self, channel: str, incident: Incident, message: dict[str, Any]) -> bool: ...
+
+
+# Watermark naming an incident whose first post went into a roll-up (keyed by incident id):
+# its own message is the roll-up's thread entry, which has no `incident:<id>:post` row, so
+# later changes must update it rather than post it again.
+ROLLED_UP = "rolled-up"
 
 
 @dataclass(frozen=True)
@@ -181,7 +197,11 @@ class Publisher:
     """An incident's message through the outbox: the first call posts it (as it stands), each
     later one updates it in place and adds one thread line. Dedupe keys carry the incident id
     and the change, so a repeated check or a second replica adds nothing. A snoozed incident
-    keeps its message current but its thread quiet; a muted job's incident is only recorded."""
+    keeps its message current but its thread quiet; a muted job's incident is only recorded.
+
+    With a `router` (the roll-up), the first post may go into the channel's roll-up instead:
+    the thread entry becomes the incident's message once it is sent (the roll-up links it),
+    and the updates queued meanwhile wait for it, as for any alert not yet posted."""
 
     def __init__(
         self,
@@ -189,15 +209,24 @@ class Publisher:
         clock: Clock,
         renderer: Renderer,
         on_enqueue: Callable[[], None] | None = None,
+        router: RouterPort | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.renderer = renderer
+        self.router = router
         self._poke = on_enqueue or (lambda: None)
 
     def muted(self, incident: Incident) -> bool:
         mute = self.store.mutes.active_mute(JobKey(incident.workspace_id, incident.job_id))
         return mute is not None
+
+    def posted(self, incident: Incident) -> bool:
+        """Whether the incident has a message (or one on its way): its own post queued, a
+        message it shares (linked to an earlier one), or an entry in a roll-up's thread."""
+        if incident.message_ts or self.store.outbox.find(f"incident:{incident.id}:post"):
+            return True
+        return self.store.watermarks.get(ROLLED_UP, str(incident.id)) is not None
 
     def publish(
         self,
@@ -210,12 +239,14 @@ class Publisher:
         if self.muted(incident):
             return
         channel = incident.channel or channel
-        post = f"incident:{incident.id}:post"
         # A muted job's incident was never posted: once the mute ends, its next change posts
         # the message as it stands (an update would wait for a parent that never comes).
-        if self.store.outbox.find(post) is None:
+        if not self.posted(incident):
+            if self.router is not None and self.router.route(channel, incident, payload):
+                self.store.watermarks.set(ROLLED_UP, {"channel": channel}, str(incident.id))
+                return  # in the channel's roll-up: its thread carries this alert
             self.store.outbox.enqueue(
-                dedupe_key=post,
+                dedupe_key=f"incident:{incident.id}:post",
                 channel=channel,
                 kind=OutboxKind.POST,
                 payload=payload,

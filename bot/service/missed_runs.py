@@ -15,6 +15,9 @@ Where it looks:
 
 Paused jobs, deleted jobs and jobs without a schedule never alert; an open incident of a job
 that becomes one of those is resolved ("paused: no run is expected").
+
+A first post goes through the roll-up when one is given (`router`): many jobs missing their
+start at once (a scheduler outage) make one summary message per channel, not a flood.
 """
 
 from __future__ import annotations
@@ -35,7 +38,14 @@ from bot.monitors.missed import JobSchedule, MissedState, MissedStatus, Source
 from bot.render import Renderer
 from bot.render.formatting import duration
 from bot.render.mrkdwn import slack_date
-from bot.service.lateness import DirectoryPort, JobLookup, LiveJobsPort, Publisher, StorePort
+from bot.service.lateness import (
+    DirectoryPort,
+    JobLookup,
+    LiveJobsPort,
+    Publisher,
+    RouterPort,
+    StorePort,
+)
 from bot.service.lateness_view import missed_run_alert
 from bot.service.ports import Warehouse
 from bot.store.records import Incident, IncidentKey, IncidentKind
@@ -78,6 +88,7 @@ class MissedRuns:
         # Schedules change rarely and a run's start is confirmed live where the API is
         # watched; the tables' copy is read at most every quarter hour.
         warehouse_ttl: timedelta = timedelta(minutes=15),
+        router: RouterPort | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -85,7 +96,7 @@ class MissedRuns:
         self.store = store
         self.warehouse = warehouse
         self.jobs = JobLookup(config, clock, warehouse, jobs_api, directory)
-        self.out = Publisher(store, clock, renderer, on_enqueue)
+        self.out = Publisher(store, clock, renderer, on_enqueue, router)
         self._api = jobs_api
         self._ttl = warehouse_ttl
         self._rows: tuple[datetime, list[ScheduledJob]] | None = None
@@ -232,7 +243,7 @@ class MissedRuns:
         )  # fmt: skip
         incident = outcome.incident
         if not outcome.is_new_run:
-            if incident.is_open and self.store.outbox.find(f"incident:{incident.id}:post") is None:
+            if incident.is_open and not self.out.posted(incident):
                 self._publish(incident, f"missed:{incident.version}", None)  # a crash before
             return
         out.missed += 1

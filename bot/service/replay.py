@@ -16,8 +16,24 @@ Steps, merged in time order:
   for this path, so it is skipped;
 - the cost scan (and the failed runs' cost backfill) at each `schedules.cost_scan` cron fire,
   in the configured timezone;
-- SLA checks and missed-run checks every `sla_check_seconds` (when those use cases exist);
+- SLA checks and missed-run checks every `sla_check_seconds`, their first posts through the
+  roll-up as in the bot;
+- the daily digest and the weekly report at their cron fires; the weekly report's chart (a PNG
+  the bot uploads into the report's thread once the report has a ts) right after the report,
+  shown as "📎 chart: <file> (N bytes)", kind weekly_report, `update_of` the report;
 - the roll-up's tick after every step (so bursts roll up as they would have).
+
+Kinds: each message is labelled by what it says. Failures are `failure` (post, "failed
+again") and `recovered` (the success that resolves one: the edit and its thread line, and any
+later edit of a recovered alert, e.g. its failed run's cost once billed). SLA
+messages follow the state the change is about: `sla_at_risk`, `sla_breached`, `sla_met_late`;
+the states without a kind of their own get the nearest honest one — met on time after being at
+risk, and "back on track" (pending again, no longer at risk) → `recovered` (the alert's worry
+is gone; "back on track" may still turn "at risk again"); closed at the end of its day or run
+without being met → `sla_breached` (the rule was not met). Missed runs are `missed_run` over
+their whole life (the post, "missed again", "a run started", closed), cost anomalies
+`cost_anomaly`; a roll-up's own message and its thread lines are `rollup`, while an alert in
+its thread keeps its own kind; the bot's notices about itself `degraded` / `restored`.
 
 A silent warm-up at the start (one failure poll and one cost scan whose messages are dropped)
 gives the store what a running bot would already know, so the replay does not re-announce
@@ -26,6 +42,7 @@ the hours before `--from` — only what changes after it.
 
 from __future__ import annotations
 
+import base64
 import heapq
 import logging
 from collections.abc import Callable, Iterable
@@ -73,6 +90,8 @@ class StorePort(Protocol):
     watermarks: Any
     feedback: Any
     mutes: Any
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -167,13 +186,26 @@ class Replay:
             on_enqueue=poke,
         )  # fmt: skip
         self.checks: list[tuple[str, Callable[[], object]]] = [
-            ("SLA alerts", SlaAlerts(**lateness).check),  # type: ignore[arg-type]
-            ("missed runs", MissedRuns(**lateness).check),  # type: ignore[arg-type]
+            ("SLA alerts", SlaAlerts(**lateness, router=self.rollup).check),  # type: ignore[arg-type]
+            ("missed runs", MissedRuns(**lateness, router=self.rollup).check),  # type: ignore[arg-type]
         ]
         self.digests = Digests(**lateness)  # type: ignore[arg-type]
         self.weekly = WeeklyReports(**lateness)  # type: ignore[arg-type]
         self._ts = 0
         self._at_of_ts: dict[str, datetime] = {}
+
+    def close(self) -> None:
+        """Close the store and the warehouse (what `bot.wiring.build_replay` opened)."""
+        try:
+            self.store.close()
+        finally:
+            self.warehouse.close()
+
+    def __enter__(self) -> Replay:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     @property
     def included(self) -> tuple[str, ...]:
@@ -198,6 +230,11 @@ class Replay:
             for kind in sorted(kinds):
                 self._do(kind, at)
             self._drain(at, keep=out.messages)
+            if "weekly" in kinds:
+                # The chart follows the report once the report is "in Slack" (has a ts): the
+                # bot's next minute's due() does it; here, at the same instant.
+                self.weekly.due(at)
+                self._drain(at, keep=out.messages)
             if self.rollup.busy:
                 self.rollup.sync()
                 self._drain(at, keep=out.messages)
@@ -290,13 +327,21 @@ class Replay:
         if row.kind is OutboxKind.UPDATE:
             target = incident.message_ts if incident is not None else row.payload.get("ts")
             update_of = self._at_of_ts.get(str(target)) if target else None
+        text = str(row.payload.get("text") or "")
+        upload = row.payload.get("file")
+        if isinstance(upload, dict):
+            # A file into a report's thread (the weekly chart): part of that report's story.
+            size = len(base64.b64decode(str(upload.get("content_b64") or "")))
+            text = f"📎 chart: {upload.get('filename') or 'file'} ({size} bytes) — {text}"
+            parent = row.payload.get("thread_ts")
+            update_of = self._at_of_ts.get(str(parent)) if parent else None
         return Sent(
             at=at,
             channel=row.channel,
             kind=_kind(row, about, rollup_entry=member is not None),
             job=_job(about),
             update_of=update_of,
-            text=str(row.payload.get("text") or ""),
+            text=text,
             blocks=list(row.payload.get("blocks") or []),
         )
 
@@ -307,17 +352,44 @@ def _kind(row: OutboxMessage, incident: Incident | None, *, rollup_entry: bool) 
         return "weekly_report" if "weekly" in key else "digest"
     kind = incident.kind
     if kind == IncidentKind.FAILURE:
-        return "recovered" if ":resolved:" in key and not rollup_entry else "failure"
+        if rollup_entry:
+            return "failure"
+        # The recovery's edit and thread line, and any later edit of a recovered alert (its
+        # run's cost found in billing): the message as it then reads says "recovered".
+        late_edit = row.kind is OutboxKind.UPDATE and not incident.is_open
+        return "recovered" if ":resolved:" in key or late_edit else "failure"
     if kind == IncidentKind.COST_ANOMALY:
         return "cost_anomaly"
     if kind == IncidentKind.MISSED_RUN:
         return "missed_run"
     if kind == IncidentKind.SLA:
-        state = str((incident.detail or {}).get("state") or "")
-        return {"breached": "sla_breached", "met_late": "sla_met_late"}.get(state, "sla_at_risk")
+        return SLA_KINDS.get(_sla_state(row, incident), "sla_at_risk")
     if incident.key.startswith("health:"):
         return "restored" if not incident.is_open or ":restored" in key else "degraded"
     return "rollup"
+
+
+# SLA states (bot.monitors.sla.SlaState, and "closed") → kinds; see the module docstring for
+# the states without a kind of their own.
+SLA_KINDS = {
+    "at_risk": "sla_at_risk",
+    "breached": "sla_breached",
+    "met_late": "sla_met_late",
+    "met": "recovered",
+    "pending": "recovered",
+    "closed": "sla_breached",
+}
+
+
+def _sla_state(row: OutboxMessage, incident: Incident) -> str:
+    """The state an SLA message is about: the one its dedupe key names (an update or thread
+    line is keyed "incident:<id>:update:<state>:<version>"), else the incident's own (a first
+    post, or an alert in a roll-up's thread)."""
+    parts = row.dedupe_key.split(":")
+    keyed = len(parts) >= 4 and parts[0] == "incident" and parts[2] in ("update", "thread")
+    if keyed and parts[3] in SLA_KINDS:
+        return parts[3]
+    return str((incident.detail or {}).get("state") or "")
 
 
 def _job(incident: Incident | None) -> dict[str, str | None] | None:

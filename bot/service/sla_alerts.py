@@ -8,12 +8,23 @@ lag anyway), overlaid on workspaces with the Jobs API by the job's runs from run
 (real time: a run that started, is still running, or just succeeded is seen at once, which
 is what makes "at risk", a running-too-long breach and "met late" timely).
 
-Incidents (kind SLA): key = rule id + local day ("deadline 07:00/2026-03-02"); for a
-max_duration rule the run's start is part of it (each run is judged on its own), for a
-freshness rule the day its success was due. Within one incident, each bad state is counted
-once (`open_or_bump_failure` is idempotent per state), so at risk → breached → met late is
-one POST, then UPDATEs of that message with a thread line each. An incident left open when its
+Incidents (kind SLA): one per rule, job and local day — key = rule id + day ("deadline
+07:00/2026-03-02"); for a max_duration rule the day the judged run started, for a freshness
+rule the day its success was due. Within one incident, each bad state is counted once
+(`open_or_bump_failure` is idempotent per state), so at risk → breached → met late is one
+POST, then UPDATEs of that message with a thread line each. An incident left open when its
 day is over (never met) is closed then, so yesterday's breach does not linger as "open".
+
+Max-duration and freshness rules can be broken more than once a day (an hourly job overrunning
+every run; a feed overdue in the morning and again at night). Each breach is still judged on
+its own — a run's overrun resolves (met late) or closes when that run ends, an overdue feed
+when it next succeeds — but a later breach the same day does not post again: its incident is
+joined to the day's message (the same Slack ts), which it updates, with a thread line ("🔴
+Breached again today: …"). A watermark per rule and job ("sla-day") names the day's latest
+incident; when that one has no message yet (muted, or still in the outbox), the new breach
+posts its own. So a rule and job make at most one message a day, however often it breaks.
+
+A first post goes through the roll-up when one is given (`router`), as failures' do.
 """
 
 from __future__ import annotations
@@ -32,12 +43,19 @@ from bot.models import FAILED_STATES, ApiRun, JobKey, JobMatch, JobsApiError, Ru
 from bot.monitors import sla as monitor
 from bot.render import Renderer
 from bot.render.formatting import clock_time
-from bot.service.lateness import DirectoryPort, JobLookup, LiveJobsPort, Publisher, StorePort
+from bot.service.lateness import (
+    DirectoryPort,
+    JobLookup,
+    LiveJobsPort,
+    Publisher,
+    RouterPort,
+    StorePort,
+)
 from bot.service.lateness_view import sla_alert
 from bot.service.phrases import sla_reason
 from bot.service.ports import Warehouse
 from bot.service.sla import RUNS_LIMIT, day_runs, describe_rule, spec_for
-from bot.store.records import Incident, IncidentKey, IncidentKind
+from bot.store.records import FailureOutcome, Incident, IncidentKey, IncidentKind
 from bot.warehouse import queries
 
 log = logging.getLogger(__name__)
@@ -51,6 +69,7 @@ JOBS_TTL = timedelta(hours=1)  # which jobs a rule names (job_lookup): renames a
 LIVE_HISTORY_TTL = timedelta(hours=1)
 STATS_TTL = timedelta(hours=1)  # p90 of 30 days of runs moves slowly
 API_RUNS = 100  # per job and check: two days of an hourly job, with room
+DAY_MARK = "sla-day"  # watermark per rule and job: the day's latest incident (one message a day)
 
 
 @dataclass
@@ -96,6 +115,7 @@ class SlaAlerts:
         directory: DirectoryPort | None = None,
         on_enqueue: Any = None,
         warehouse_ttl: timedelta = timedelta(minutes=5),
+        router: RouterPort | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -103,7 +123,7 @@ class SlaAlerts:
         self.store = store
         self.warehouse = warehouse
         self.jobs = JobLookup(config, clock, warehouse, jobs_api, directory)
-        self.out = Publisher(store, clock, renderer, on_enqueue)
+        self.out = Publisher(store, clock, renderer, on_enqueue, router)
         self._api = jobs_api
         self._ttl = warehouse_ttl
         self._cache: dict[tuple[str, ...], tuple[datetime, Any]] = {}
@@ -141,6 +161,11 @@ class SlaAlerts:
         p90 = self._p90(t.job, now)
         status = monitor.evaluate(t.spec, history, p90, now)
         current = self._key(t, status)
+        today = self.store.incidents.find_open(current)
+        if today is not None and self._another_breach(t, today, status):
+            # The day's open incident is about an earlier run (or an earlier due): that one
+            # is judged and settled first; this one may then open (joining the day's message).
+            self._settle(t, today, status, history, p90, runs, out)
         self._apply(t, status, current, runs, history, out)
         # Incidents of this rule and job for other days or runs: met since, or over.
         for incident in self.store.incidents.open_incidents(IncidentKind.SLA):
@@ -149,18 +174,29 @@ class SlaAlerts:
                 self._settle(t, incident, status, history, p90, runs, out)
 
     def _key(self, t: _Target, status: monitor.SlaStatus) -> IncidentKey:
-        zone = ZoneInfo(t.spec.tz)
-        if t.spec.kind == "max_duration" and (start := _run_start(status)) is not None:
-            part = as_utc(start).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
-        elif t.spec.kind == "freshness":
-            # One incident per missed due time: a new success moves the due, and the key.
-            due = status.deadline
-            part = as_utc(due).astimezone(zone).strftime("%Y-%m-%dT%H:%M") if due else "never"
+        """One key per rule, job and local day: the judged run's start day (max_duration),
+        the day its success was due (freshness; "never" while it never succeeded), else the
+        day judged."""
+        if t.spec.kind == "freshness" and status.deadline is None:
+            part = "never"
         else:
-            part = status.day.isoformat()
+            part = _judged_day(t, status).isoformat()
         return IncidentKey(
             t.job.workspace_id, t.job.job_id, IncidentKind.SLA, f"{t.rule_id}/{part}"
         )
+
+    def _another_breach(self, t: _Target, incident: Incident, status: monitor.SlaStatus) -> bool:
+        """Whether today's open incident is about another run (max_duration) or another due
+        time (freshness) than the status now judged."""
+        detail = incident.detail or {}
+        if t.spec.kind == "max_duration":
+            start = _run_start(status)
+            had = detail.get("run_start")
+            return start is not None and had is not None and had != _iso(start)
+        if t.spec.kind == "freshness":
+            due = detail.get("deadline")
+            return due is not None and due != _iso(status.deadline)
+        return False
 
     # -- state changes -------------------------------------------------------------------
 
@@ -183,26 +219,25 @@ class SlaAlerts:
             detail = self._detail(t, status, runs)
             token = f"{status.state}@{_token_instant(t, status)}"
             at = status.deadline if status.state is S.BREACHED and status.deadline else now
-            outcome = self.store.incidents.open_or_bump_failure(
-                key, token, min(as_utc(at), now), detail["reason"],
-                job_name=detail["job_name"], detail=detail,
-            )  # fmt: skip
+            outcome, joined = self._open(t, key, token, min(as_utc(at), now), detail)
             incident = outcome.incident
             if not outcome.is_new_run:  # e.g. at risk again after being back on track
                 incident = self.store.incidents.set_detail(incident.id, detail) or incident
             out.opened += outcome.created
             out.updated += not outcome.created
-            line = None if outcome.created else self._line(status, t.spec, before)
+            if outcome.created:
+                line = self._line(status, t.spec, None, again=True) if joined else None
+            else:
+                line = self._line(status, t.spec, before)
             self._publish(incident, detail, status.state, line)
         elif status.state in GOOD:
             if incident is None and status.state is S.MET_LATE:
                 # Late, and no alert was up (the bot was down, or it went from nothing to a
                 # late success between two checks): still say so, once, resolved.
                 detail = {**self._detail(t, status, runs), "state": "breached"}
-                opened = self.store.incidents.open_or_bump_failure(
-                    key, f"breached@{_token_instant(t, status)}",
-                    as_utc(status.deadline or now), detail["reason"],
-                    job_name=detail["job_name"], detail=detail,
+                opened, _ = self._open(
+                    t, key, f"breached@{_token_instant(t, status)}",
+                    as_utc(status.deadline or now), detail,
                 )  # fmt: skip
                 incident = opened.incident if opened.is_new_run else None
                 out.opened += incident is not None
@@ -213,6 +248,33 @@ class SlaAlerts:
             changed = self.store.incidents.set_detail(incident.id, detail) or incident
             out.updated += 1
             self._publish(changed, detail, "pending", self._line(status, t.spec, before))
+
+    def _open(
+        self, t: _Target, key: IncidentKey, token: str, at: datetime, detail: dict[str, Any]
+    ) -> tuple[FailureOutcome, bool]:
+        """Count this bad state into the key's incident (opening it if none is open), and
+        join a new incident to the day's message when the rule already broke earlier that
+        day. Returns the store's outcome and whether it joined an earlier message."""
+        outcome: FailureOutcome = self.store.incidents.open_or_bump_failure(
+            key, token, at, detail["reason"], job_name=detail["job_name"], detail=detail
+        )
+        if not outcome.created:
+            return outcome, False
+        incident: Incident = outcome.incident
+        mark_key = f"{key.workspace_id}/{key.job_id}/{t.rule_id}"
+        mark = self.store.watermarks.get(DAY_MARK, mark_key)
+        value = dict(mark.value) if mark is not None else {}
+        joined = False
+        if value.get("key") == key.key and value.get("incident_id") != incident.id:
+            prior = self.store.incidents.get(int(value["incident_id"]))
+            if prior is not None and prior.message_ts and prior.channel:
+                self.store.incidents.set_message(
+                    incident.id, prior.channel, prior.message_ts, prior.thread_ts
+                )
+                incident = self.store.incidents.get(incident.id) or incident
+                joined = True
+        self.store.watermarks.set(DAY_MARK, {"key": key.key, "incident_id": incident.id}, mark_key)
+        return outcome._replace(incident=incident), joined
 
     def _settle(
         self,
@@ -239,12 +301,25 @@ class SlaAlerts:
         day = _parse_day(detail.get("day"))
         if day is None:
             return
-        status = monitor.evaluate(t.spec, history, p90, self.clock.now(), day)
+        now = self.clock.now()
+        if t.spec.kind == "max_duration":
+            # Judged on its own run: met (late) when that run ended in time (or succeeded
+            # late), else closed, as the run is over.
+            start = _parse(detail.get("run_start"))
+            own = [r for r in runs if start is not None and as_utc(r.start_time) == start]
+            if own and own[0].in_progress:
+                return  # still running (alongside a later run): judged when it ends
+            status = monitor.evaluate(t.spec, day_runs(own, t.spec.tz, now), None, now, day)
+            if own and status.state in GOOD:
+                self._resolve(t, incident, status, runs, out)
+            else:
+                closed = {**detail, "state": "closed"}
+                self._resolve(t, incident, status, runs, out, detail=closed)
+            return
+        status = monitor.evaluate(t.spec, history, p90, now, day)
         if status.state in GOOD:
             self._resolve(t, incident, status, runs, out)
-        elif day < self.clock.now().astimezone(ZoneInfo(t.spec.tz)).date() or (
-            t.spec.kind == "max_duration"
-        ):
+        elif day < now.astimezone(ZoneInfo(t.spec.tz)).date():
             closed = {**detail, "state": "closed"}
             self._resolve(t, incident, status, runs, out, detail=closed)
 
@@ -279,7 +354,7 @@ class SlaAlerts:
         )
 
     def _ensure_posted(self, incident: Incident) -> None:
-        if self.store.outbox.find(f"incident:{incident.id}:post") is None:
+        if not self.out.posted(incident):  # a crash came between the claim and the post
             self._publish(incident, incident.detail or {}, "post", None)
 
     def render(self, incident: Incident) -> dict[str, Any]:
@@ -297,13 +372,16 @@ class SlaAlerts:
         before: str | None,
         *,
         closing: dict[str, Any] | None = None,
+        again: bool = False,
     ) -> str:
         reason = sla_reason(status, spec, self._when(spec))
         if closing is not None and closing.get("state") == "closed":
             return f"🔴 Not met ({reason}); closed, as its day or run is over."
         if status.state is S.BREACHED:
-            return f"🔴 Breached: {reason}."
+            return f"🔴 Breached{' again today' if again else ''}: {reason}."
         if status.state is S.AT_RISK:
+            if again:
+                return f"🟡 At risk again today: {reason}."
             return f"🟡 At risk{' again' if before == 'pending' else ''}: {reason}."
         if status.state is S.MET_LATE:
             return f"🟠 Met late: {reason}."
@@ -325,10 +403,8 @@ class SlaAlerts:
         failed = _failed_run(runs, status, t.spec.tz, t.spec.kind)
         ws = self.config.workspace(t.job.workspace_id)
         host = ws.host.rstrip("/") if ws else None
-        day = status.day
-        start = _run_start(status)
-        if t.spec.kind == "max_duration" and start is not None:
-            day = as_utc(start).astimezone(ZoneInfo(t.spec.tz)).date()  # the run's own day
+        day = _judged_day(t, status)
+        start = _run_start(status) if t.spec.kind == "max_duration" else None
         return {
             **facts.as_detail(),
             "channel": facts.channel,
@@ -343,6 +419,7 @@ class SlaAlerts:
             "expected_finish": _iso(status.expected_finish),
             "succeeded_at": _iso(status.succeeded_at),
             "late_by_seconds": status.late_by.total_seconds() if status.late_by else None,
+            "run_start": _iso(start),  # max_duration: the run judged
             "run_id": failed,
             "run_url": f"{host}/jobs/{t.job.job_id}/runs/{failed}" if host and failed else None,
         }
@@ -418,6 +495,17 @@ def _run_start(status: monitor.SlaStatus) -> datetime | None:
     if status.deadline is not None and status.limit is not None:
         return status.deadline - status.limit  # TOOK: the judged run's start
     return None
+
+
+def _judged_day(t: _Target, status: monitor.SlaStatus) -> date:
+    """The local day a status is about: the judged run's start day (max_duration), the day
+    the success was due (freshness), else the day evaluated."""
+    zone = ZoneInfo(t.spec.tz)
+    if t.spec.kind == "max_duration" and (start := _run_start(status)) is not None:
+        return as_utc(start).astimezone(zone).date()
+    if t.spec.kind == "freshness" and status.deadline is not None:
+        return as_utc(status.deadline).astimezone(zone).date()
+    return status.day
 
 
 def _token_instant(t: _Target, status: monitor.SlaStatus) -> str:

@@ -1,8 +1,13 @@
 """A workspace whose Jobs API is down for ten minutes: nothing is lost. Its failures of the
 outage are alerted once it answers again, each once, marked as found late; a job that only
-succeeded meanwhile says nothing."""
+succeeded meanwhile says nothing. And the bot says it is blind meanwhile: after
+`monitoring.degraded_after_failures` failed polls in a row, one "monitoring degraded" message in
+the default channel, turned "restored" (with a thread line) when the API answers again."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
 
 from tests.alerts.conftest import WS, Live
 
@@ -42,3 +47,50 @@ def test_failures_during_a_ten_minute_api_outage_are_alerted_after_it_late_and_o
         title = next(b for b in m.blocks if b.get("block_id") == "alert-title")
         assert "found late" in title["text"]["text"], title
     assert "fx_rates" not in " ".join(m.text for m in posted)
+
+
+def _scheduled_poll(live: Live) -> Callable[[], object]:
+    """The workspace's poll as the bot's scheduler runs it (under the leader lease, its
+    outcome told to the health watch), so the test drives the real stack but the timer."""
+    assert live.bot.scheduler is not None
+    return next(j.call for j in live.bot.scheduler.jobs if j.name == f"failures:{WS}")
+
+
+def test_a_workspace_api_down_says_degraded_once_and_restored_once(live: Live) -> None:
+    poll = _scheduled_poll(live)
+    assert live.bot.notifier is not None
+    default = live.sb.workspace.channel_by_name("data-alerts")
+    assert default is not None
+    threshold = live.bot.config.monitoring.degraded_after_failures
+    assert threshold == 3
+
+    def minute() -> None:
+        live.clock.set(live.clock.now() + timedelta(minutes=1))
+        poll()
+        live.bot.notifier.drain()
+
+    def notices() -> list:
+        return [m for m in live.sb.messages(default.id) if m.source != "user"]
+
+    minute()  # a good poll: nothing to say
+    assert notices() == []
+    live.server.faults(WS).unavailable(100_000)  # every call answers 503 until cleared
+    for _ in range(threshold - 1):
+        minute()
+    assert notices() == [], "two failed polls are not an outage yet"
+    minute()
+    (notice,) = notices()
+    assert "monitoring degraded" in notice.text.lower(), notice.text
+    assert "prod-emea" in notice.text  # which workspace's Jobs API
+    for _ in range(10):  # still down: nothing repeats
+        minute()
+    assert [m.ts for m in notices()] == [notice.ts]
+
+    live.server.faults(WS).clear()
+    minute()
+    minute()  # and once more: nothing twice
+    (restored,) = notices()
+    assert restored.ts == notice.ts  # the same message, turned "restored" in place
+    assert "restored" in restored.text.lower(), restored.text
+    thread = [m for m in live.sb.thread(default.id, notice.ts) if m.ts != notice.ts]
+    assert len(thread) == 1 and "Restored" in thread[0].text and "answers again" in thread[0].text

@@ -14,7 +14,7 @@ from bot.clock import FixedClock
 from bot.config import Config, load_config
 from bot.render import Renderer
 from bot.store import Store
-from bot.store.records import OutboxMessage
+from bot.store.records import OutboxKind, OutboxMessage
 from bot.warehouse import open_warehouse
 from sandbox import DEMO_CONFIG
 from tests.lateness.rows import Rows
@@ -49,6 +49,26 @@ def outbox(store: Store) -> list[OutboxMessage]:
         rows.append(found)
         i += 1
     return rows
+
+
+def send_all(store: Store) -> None:
+    """What the notifier does, without Slack: every queued row is 'sent' with a ts (an
+    incident's first post becomes its message)."""
+    n = 0
+    while (row := store.outbox.claim_next()) is not None:
+        n += 1
+        store.outbox.mark_sent(row, f"{row.id}.{n:06d}", row.channel)
+
+
+def messages(store: Store) -> list[tuple[OutboxKind, str | None, str]]:
+    """Each outbox row as (kind, the Slack message it is about, text): a POST is about its own
+    ts; an UPDATE or thread line about its incident's message."""
+    out = []
+    for r in outbox(store):
+        incident = store.incidents.get(r.incident_id) if r.incident_id is not None else None
+        about = r.slack_ts if r.kind is OutboxKind.POST or incident is None else incident.message_ts
+        out.append((r.kind, about, str(r.payload.get("text") or "")))
+    return out
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from bot.store import Store
 from bot.store.records import IncidentKind, OutboxKind
 from sandbox.databricks import LocalDatabricks, World
 from tests.jobs_api.conftest import make_api, workspace_config
-from tests.lateness.conftest import demo_config, outbox, renderer_for
+from tests.lateness.conftest import demo_config, messages, outbox, renderer_for, send_all
 from tests.lateness.rows import Rows
 
 WS = 5151
@@ -136,3 +136,46 @@ def test_pausing_a_job_closes_its_missed_run(live, tables, store, clock) -> None
     checks.check()
     assert store.incidents.open_incidents(IncidentKind.MISSED_RUN) == []
     assert "paused" in outbox(store)[-1].payload["text"]
+
+
+def test_back_to_back_overruns_share_the_days_message(
+    live, tables: Rows, store: Store, clock: FixedClock
+) -> None:
+    # Two runs of nightly_etl in a row, each over its 30 min; the second starts the moment the
+    # first ends, so the check after that sees a new run before judging the old one's end.
+    world, server = live
+    job = world.add_job(WS, "nightly_etl", ("load",))
+    tables.job(str(WS), str(job.job_id), "nightly_etl", "2026-01-01 00:00")
+    api = make_api(server, WS)
+    cfg = demo_config(
+        workspaces=[workspace_config(server, WS)],
+        slas=(SlaRule(job=JobSelector(name="nightly_etl"), max_duration=timedelta(minutes=30)),),
+    )
+    alerts = SlaAlerts(
+        config=cfg, clock=clock, renderer=renderer_for(cfg, clock), store=store,
+        warehouse=tables.wh, jobs_api=api, warehouse_ttl=timedelta(0),
+    )  # fmt: skip
+    first = world.start_run(WS, job.job_id)
+    clock.set(clock.now() + timedelta(minutes=31))
+    alerts.check()
+    send_all(store)
+    clock.set(clock.now() + timedelta(minutes=9))
+    world.set_task_outcome(WS, first.run_id, "load", "SUCCESS")
+    world.start_run(WS, job.job_id)
+    clock.set(clock.now() + timedelta(seconds=30))
+    assert alerts.check().resolved == 1  # the first run: met late, although a new one runs
+    send_all(store)
+    clock.set(clock.now() + timedelta(minutes=31))
+    alerts.check()
+    send_all(store)
+    rows = messages(store)
+    said = [(kind, text) for kind, _, text in rows if kind is not OutboxKind.UPDATE]
+    assert [kind for kind, _ in said] == [
+        OutboxKind.POST, OutboxKind.THREAD_REPLY, OutboxKind.THREAD_REPLY,
+    ]  # fmt: skip
+    assert said[0][1].startswith("🔴 nightly_etl breached its SLA by 1m 00s")
+    assert said[1][1].startswith("🟠 Met late") and "took 40m" in said[1][1]
+    assert said[2][1].startswith("🔴 Breached again today") and "running for 31m" in said[2][1]
+    assert len({about for _, about, _ in rows}) == 1  # all about one Slack message
+    (still,) = store.incidents.open_incidents(IncidentKind.SLA)  # the second run's breach
+    assert still.message_ts == rows[0][1]

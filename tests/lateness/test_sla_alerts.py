@@ -16,7 +16,7 @@ from bot.service.sla_alerts import SlaAlerts
 from bot.slack.blocks_check import problems
 from bot.store import Store
 from bot.store.records import IncidentKind, OutboxKind
-from tests.lateness.conftest import demo_config, outbox, renderer_for
+from tests.lateness.conftest import demo_config, messages, outbox, renderer_for, send_all
 from tests.lateness.rows import Rows
 
 AMS = "Europe/Amsterdam"
@@ -219,3 +219,65 @@ def test_a_freshness_breach_caused_by_failing_runs_offers_rerun(tables, store, c
              if e.get("action_id") == "jobs_rerun"]  # fmt: skip
     assert len(rerun) == 1, "no Rerun on an SLA breached by failing runs"
     assert json.loads(rerun[0]["value"])["r"] == 3004  # the latest failed run
+
+
+def test_an_hourly_job_overrunning_every_run_makes_one_message_a_day(tables, store, clock) -> None:
+    # hourly_ingest must finish within 30 min; every run of Monday takes 40 (seen in the tables
+    # when each run's slice is written, at its end): 24 breaches, one message.
+    tables.job("1", "300", "hourly_ingest", "2026-01-01 00:00")
+    rule = SlaRule(job=JobSelector(name="hourly_ingest"), max_duration=timedelta(minutes=30))
+    for h in range(24):
+        tables.slice("1", "300", f"m{h}", f"2026-03-02 {h:02d}:00", f"2026-03-02 {h:02d}:40",
+                     "SUCCEEDED", "SUCCESS")  # fmt: skip
+    tables.slice("1", "300", "t0", "2026-03-03 00:00", "2026-03-03 00:40", "SUCCEEDED", "SUCCESS")
+    alerts = sla_alerts(tables, store, clock, rule)
+    clock.set(at("2026-03-02 00:00"))
+    while clock.now() < at("2026-03-03 01:00"):
+        clock.set(clock.now() + timedelta(minutes=20))
+        alerts.check()
+        send_all(store)
+    rows = messages(store)
+    posts = [r for r in rows if r[0] is OutboxKind.POST]
+    # Days are Amsterdam's (CET): the run starting 23:00 UTC starts on Tuesday, so Monday has
+    # 23 runs (one message), Tuesday 2 by 01:00 UTC (a message of its own).
+    assert len(posts) == 2, [p[2] for p in posts]
+    monday, tuesday = posts[0][1], posts[1][1]
+    assert "met its SLA late by 10m" in posts[0][2]
+    about_monday = [r for r in rows if r[1] == monday]
+    updates = [r for r in about_monday if r[0] is OutboxKind.UPDATE]
+    lines = [r for r in about_monday if r[0] is OutboxKind.THREAD_REPLY]
+    assert len(updates) == 22 and len(lines) == 22  # each later overrun: an edit and a line
+    assert all(line[2].startswith("🟠 Met late: took 40m") for line in lines), lines[:2]
+    assert {r[1] for r in rows} == {monday, tuesday}  # nothing about any other message
+    # Every breach is its own incident (each resolves by itself), all on the day's message.
+    assert store.incidents.open_incidents(IncidentKind.SLA) == []
+
+
+def test_a_feed_overdue_twice_in_a_day_updates_the_days_message(tables, store, clock) -> None:
+    # hourly_events must succeed at least every 2 h. Monday: last success 00:30, overdue from
+    # 02:30 until 05:00; then overdue again from 07:00 until 09:00.
+    tables.job("1", "400", "hourly_events", "2026-01-01 00:00")
+    for run, (start, end) in enumerate(
+        [("00:20", "00:30"), ("04:50", "05:00"), ("08:50", "09:00")]
+    ):
+        tables.slice("1", "400", f"e{run}", f"2026-03-02 {start}", f"2026-03-02 {end}",
+                     "SUCCEEDED", "SUCCESS")  # fmt: skip
+    rule = SlaRule(job=JobSelector(name="hourly_events"), freshness=timedelta(hours=2))
+    alerts = sla_alerts(tables, store, clock, rule)
+    clock.set(at("2026-03-02 00:40"))
+    while clock.now() < at("2026-03-02 10:00"):
+        clock.set(clock.now() + timedelta(minutes=10))
+        alerts.check()
+        send_all(store)
+    rows = messages(store)
+    posts = [r for r in rows if r[0] is OutboxKind.POST]
+    assert len(posts) == 1, [p[2] for p in posts]
+    message = posts[0][1]
+    assert {r[1] for r in rows} == {message}
+    lines = [r[2] for r in rows if r[0] is OutboxKind.THREAD_REPLY]
+    assert [line.split(":")[0] for line in lines] == [
+        "🟠 Met late",  # 05:00, the first breach over
+        "🔴 Breached again today",  # 07:00
+        "🟠 Met late",  # 09:00
+    ], lines
+    assert store.incidents.open_incidents(IncidentKind.SLA) == []
