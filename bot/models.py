@@ -269,6 +269,43 @@ class CostAnomalyCandidate:
     new_node_types: tuple[str, ...]
     repaired_runs: int
     failed_runs: int
+    baseline_repaired_runs: float
+
+
+@dataclass(frozen=True)
+class CostScopeCandidate:
+    """A workspace's or a SKU's day vs its baseline (cost_scope_anomaly_candidates)."""
+
+    scope: str  # "workspace" or "sku"
+    subject: str  # the workspace_id or the sku_name
+    cost: Decimal
+    baseline_median: float
+    baseline_mad: float
+    weekday_median: float
+    expected_cost: float
+    robust_z: float | None
+    baseline_days_with_cost: int
+    jobs: int
+    baseline_jobs: float
+    runs: int
+    baseline_runs: float
+    new_skus: tuple[str, ...]
+    new_workspaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CostMover:
+    """One part of a workspace's or SKU's day that cost more than usual (cost_scope_movers)."""
+
+    kind: str  # "job", "sku" or "workspace"
+    workspace_id: str | None
+    job_id: str | None  # None on a job part: the workspace's usage without a job id
+    sku_name: str | None
+    name: str | None
+    cost: Decimal
+    expected_cost: float
+    increase: float
+    parts: int
 
 
 @dataclass(frozen=True)
@@ -344,6 +381,8 @@ class TaskRun:
     duration_seconds: float | None
     run_page_url: str | None
     depends_on: tuple[str, ...] = ()
+    # The task's setting: retries after a failed attempt (-1: without limit); None: not known.
+    max_retries: int | None = None
 
 
 @dataclass(frozen=True)
@@ -432,6 +471,12 @@ class JobInfo:
     quartz_cron: str | None
     timezone: str | None
     paused: bool
+    # Each task's max_retries from the job's settings, (task key, retries; -1 without limit).
+    task_max_retries: tuple[tuple[str, int], ...] = ()
+
+    def max_retries(self, task_key: str) -> int | None:
+        """The task's retry setting, or None when the settings did not say."""
+        return next((n for key, n in self.task_max_retries if key == task_key), None)
 
     @property
     def owner(self) -> str | None:

@@ -344,10 +344,38 @@ def _currency(value: str) -> str:
     return value
 
 
+COST_ANOMALY_SCOPES = ("job", "workspace", "sku")
+
+
+def _anomaly_scopes(value: object) -> object:
+    # What the cost scan alerts on: each job's daily cost, and optionally each workspace's
+    # and each SKU's (bot/service/cost_alerts.py). A clear word for a typo, not pydantic's.
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        raise ValueError(
+            f"{parsing._show(value)} is not a list of scopes; use e.g. [job, workspace, sku]"
+        )
+    seen: list[str] = []
+    for item in value:
+        if item not in COST_ANOMALY_SCOPES:
+            raise ValueError(
+                f"{parsing._show(item)} is not a cost anomaly scope; the scopes are "
+                f"{', '.join(COST_ANOMALY_SCOPES)}"
+            )
+        if item in seen:
+            raise ValueError(f"{item} is listed twice")
+        seen.append(item)
+    return tuple(seen)
+
+
 class Cost(Section):
     currency: Annotated[str, AfterValidator(_currency)] = "USD"
     anomaly_sensitivity: float = Field(3.5, gt=0)  # robust z-score: MADs above the median
     min_daily_amount: float = Field(50, ge=0)
+    # Which daily costs the cost scan alerts on: each job's (the default), each workspace's
+    # whole spend, each SKU's across the account. [] turns cost-anomaly alerts off.
+    anomaly_scopes: Annotated[tuple[str, ...], BeforeValidator(_anomaly_scopes)] = ("job",)
     baseline_days: int = Field(14, ge=3, le=90)
     digest_top_n: int = Field(10, ge=1, le=50)
     # The tag (billing custom tag and job tag) that names a job's team: the weekly report
@@ -356,7 +384,30 @@ class Cost(Section):
     idle_cpu_percent: float = Field(5, ge=0, le=100)
 
 
+_ALERTABLE_STATES = {"CANCELLED": "CANCELLED", "CANCELED": "CANCELLED", "SKIPPED": "SKIPPED"}
+
+
+def _alert_states(value: object) -> object:
+    # A list of run end states that alert besides the failures: cancelled, skipped.
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{parsing._show(value)} is not a list like [cancelled, skipped]")
+    states: list[str] = []
+    for item in value:
+        state = _ALERTABLE_STATES.get(str(item).strip().upper()) if isinstance(item, str) else None
+        if state is None:
+            raise ValueError(
+                f"{parsing._show(item)} is not a run state that can alert: use cancelled "
+                "or skipped (failed, timed out and platform errors always alert)"
+            )
+        if state not in states:
+            states.append(state)
+    return tuple(states)
+
+
 class Monitoring(Section):
+    # Runs that end CANCELLED or SKIPPED alert (and count in the streak) like failures only
+    # when listed here, e.g. [cancelled, skipped]; by default they neither alert nor resolve.
+    alert_on_states: Annotated[tuple[str, ...], BeforeValidator(_alert_states)] = ()
     degraded_after_failures: int = Field(3, ge=1)
     rollup_after_alerts: int = Field(5, ge=2)  # per channel within the window: one summary
     rollup_window_seconds: int = Field(300, ge=10)

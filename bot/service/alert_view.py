@@ -33,6 +33,8 @@ _STATE_PHRASES = {
     "TIMED_OUT": "timed out",
     "ERROR": "failed (platform error)",
     "INTERNAL_ERROR": "failed (platform error)",
+    "CANCELLED": "was cancelled",  # alerted only with monitoring.alert_on_states
+    "SKIPPED": "was skipped",
 }
 _TRIGGER_PHRASES = {
     "PERIODIC": "schedule",
@@ -45,6 +47,9 @@ _TRIGGER_PHRASES = {
     "TABLE": "table update",
     "CONTINUOUS": "continuous",
     "JOB_COMPLETION": "another job's completion",
+    # Not an API trigger: the ended run is a repair (its repair history says so), whatever
+    # started the original run.
+    "REPAIR": "repair",
 }
 
 
@@ -80,6 +85,7 @@ class FailureAlert:
     owner: str | None
     owner_id: str | None
     trigger_phrase: str
+    trigger_by: str | None  # Slack user id of who started the repair, when the bot knows
     cost: Decimal | None
     currency: str
     tasks: tuple[TaskFailure, ...]
@@ -87,6 +93,8 @@ class FailureAlert:
     first_error: str | None
     streak: int
     streak_phrase: str
+    failures_phrase: str  # "3 failures", "1 failure": what a recovery came after
+    recovered_phrase: str  # "after 3 failures over 2 h 10 m" ("" while open)
     late: bool
     late_via: str | None  # "api" (its Jobs API caught up) or "tables" (the system tables)
     resolved: bool
@@ -114,11 +122,22 @@ def ordinal_streak(streak: int) -> str:
     return f"{streak}{suffix} failure in a row"
 
 
-def attempt_phrase(attempts: int) -> str:
-    """The run has ended, so the last attempt was the final one: "failed on attempt 3 of 3"."""
+def failures_phrase(streak: int) -> str:
+    """'1 failure', '3 failures'."""
+    return f"{streak} failure" + ("s" if streak != 1 else "")
+
+
+def attempt_phrase(attempts: int, max_retries: int | None = None) -> str:
+    """The run has ended, so the last attempt was the final one: "failed on attempt 3 of 3"
+    when the task's settings say it may take 3 (max_retries 2), "failed on attempt 3" when
+    the settings are not known (never a made-up "of 3")."""
     if attempts <= 1:
         return "failed (no retries left)"
-    return f"failed on attempt {attempts} of {attempts}"
+    if max_retries is not None and max_retries < 0:
+        return f"failed on attempt {attempts} (retries without limit)"
+    if max_retries is not None and attempts <= max_retries + 1:
+        return f"failed on attempt {attempts} of {max_retries + 1}"
+    return f"failed on attempt {attempts}"
 
 
 def failure_alert(
@@ -129,7 +148,10 @@ def failure_alert(
     tasks = tuple(
         TaskFailure(
             key=str(t.get("key") or "?"),
-            attempt_phrase=attempt_phrase(int(t.get("attempts") or 1)),
+            attempt_phrase=attempt_phrase(
+                int(t.get("attempts") or 1),
+                int(t["max_retries"]) if t.get("max_retries") is not None else None,
+            ),
             error=t.get("error"),
         )
         for t in tasks_raw[:MAX_TASKS_SHOWN]
@@ -171,6 +193,7 @@ def failure_alert(
         trigger_phrase=_TRIGGER_PHRASES.get(str(d.get("trigger") or ""), "—")
         if d.get("trigger")
         else "—",
+        trigger_by=str(d["trigger_by"]) if d.get("trigger_by") else None,
         cost=Decimal(str(cost)) if cost is not None else None,
         currency=str(d.get("currency") or currency),
         tasks=tasks,
@@ -178,6 +201,8 @@ def failure_alert(
         first_error=next((t.error for t in tasks if t.error), d.get("message")),
         streak=incident.streak,
         streak_phrase=ordinal_streak(incident.streak),
+        failures_phrase=failures_phrase(incident.streak),
+        recovered_phrase=recovered_phrase(incident),
         late=bool(d.get("late")),
         late_via=str(d.get("late_via") or "tables") if d.get("late") else None,
         resolved=resolved,
@@ -214,8 +239,7 @@ def recovered_phrase(incident: Incident) -> str:
     if incident.resolved_at is None:
         return ""
     span = incident.resolved_at - incident.first_failure_at
-    failures = f"{incident.streak} failure" + ("s" if incident.streak != 1 else "")
-    return f"after {failures} over {_span(span)}"
+    return f"after {failures_phrase(incident.streak)} over {_span(span)}"
 
 
 def _span(span: timedelta) -> str:

@@ -9,8 +9,12 @@ report the same runs again, which then change nothing in the store and enqueue n
 
 Notifications: the first failure posts the alert (mentioning the owner); a further failure
 updates that message and adds a thread line (no mention); an acknowledged incident still
-updates and threads but pings nobody; a snoozed one only updates its message; a muted job's
-incidents are recorded and post nothing.
+updates and threads but pings nobody; a snoozed one only updates its message — except for the
+outcome of a rerun (a repair, or a run the bot started), which always gets its thread line; a
+muted job's incidents are recorded and post nothing. An open incident that has no message and
+none on its way (muted when it opened, or its post failed for good) is posted afresh, as it
+stands, by its next failure; its resolution alone posts nothing. Cancelled and skipped runs
+alert only when `monitoring.alert_on_states` lists them.
 """
 
 from __future__ import annotations
@@ -36,8 +40,10 @@ from bot.models import (
     JobsApiError,
     RunCost,
     TaskError,
+    TaskRun,
 )
 from bot.render import Renderer
+from bot.render.mrkdwn import link
 from bot.run_feed import FeedWatermark, RunFeed
 from bot.service.alert_view import MAX_ERROR_CHARS, failure_alert, recovered_phrase
 from bot.service.common import run_url
@@ -57,6 +63,11 @@ TABLE_LOOKBACK = timedelta(hours=6)
 # A failure the system tables show for a workspace the Jobs API watches is "missed" only if
 # the API path had this long to see it first (it polls every 30 s by default).
 API_HEAD_START = timedelta(minutes=10)
+# A resolved incident's failed run may be billed hours after the recovery: its cost is still
+# looked for this long after the run ended (billing lags hours, not days).
+COST_HORIZON = timedelta(days=2)
+# The trigger of a run whose latest end is a repair (not an API trigger value).
+REPAIR_TRIGGER = "REPAIR"
 
 
 class JobsApiPort(Protocol):
@@ -190,7 +201,7 @@ class FailureAlerts:
             # or the bot was): alerted all the same, and marked late.
             late = run.end_time is not None and run.end_time < late_before
             try:
-                kind = self.handle_ended(run, late=late, via="api")
+                kind = self.handle_ended(run, late=late, via="api", rerun=run.run_id in watched)
             except JobsApiError as e:
                 # The run stays unreported: keep the old watermark so the next poll retries.
                 out.errors.append(str(e))
@@ -203,7 +214,8 @@ class FailureAlerts:
             # by a click is kept: re-read under the lock).
             mark = self.store.watermarks.get(FEED, workspace_id)
             now_watched = set((mark.value if mark is not None else {}).get("watch", ()))
-            done = {r.run_id for r in result.ended}
+            # Runs that ended, and runs Databricks no longer has (deleted): watched no more.
+            done = {r.run_id for r in result.ended} | set(result.gone)
             keep = sorted((now_watched | watched) - done)
             self.store.watermarks.set(
                 FEED, {"feed": result.watermark.to_json(), "watch": keep}, workspace_id
@@ -252,12 +264,24 @@ class FailureAlerts:
         if self._run_cost is None:
             return 0
         filled = 0
-        for incident in self.store.incidents.open_incidents(IncidentKind.FAILURE)[:limit]:
+        now = self.clock.now()
+        # Open incidents, and resolved ones whose failed run may still be billed: only those
+        # still missing their cost count towards `limit` (so the filled ones cannot crowd the
+        # rest out), newest run first.
+        waiting = []
+        for incident in self.store.incidents.open_or_resolved_since(
+            IncidentKind.FAILURE, now - COST_HORIZON
+        ):
+            d = incident.detail or {}
+            if d.get("cost") is not None or not d.get("run_id") or not d.get("ended_at"):
+                continue
+            if datetime.fromisoformat(str(d["ended_at"])) < now - COST_HORIZON:
+                continue
+            waiting.append(incident)
+        for incident in waiting[:limit]:
             d = dict(incident.detail or {})
             run_id = str(d.get("run_id") or "")
             ended = d.get("ended_at")
-            if d.get("cost") is not None or not run_id or not ended:
-                continue
             try:
                 cost = self._run_cost(incident.workspace_id, run_id)
             except UserError as e:
@@ -289,20 +313,27 @@ class FailureAlerts:
         late: bool = False,
         job: JobInfo | None = None,
         via: str = "tables",
+        rerun: bool = False,
     ) -> str | None:
         """What an ended run means: 'alert', 'resolved', or None (nothing to say). `job`
         given (the system-table path) spares the Jobs API calls. `late`: found well after
-        it ended, `via` the system tables or the Jobs API catching up."""
+        it ended, `via` the system tables or the Jobs API catching up. `rerun`: a run the
+        bot was asked to rerun (its outcome is news even while the incident is snoozed)."""
         if run.job_id is None:
             return None  # one-time submitted runs belong to no job to alert about
-        if run.state.state in FAILED_STATES:
-            self._failed(run, late=late, job=job, via=via)
+        alerting = FAILED_STATES | set(self.config.monitoring.alert_on_states)
+        if run.state.state in alerting:
+            self._failed(run, late=late, job=job, via=via, rerun=rerun)
             return "alert"
         if run.state.state in RESOLVING_STATES:
             return "resolved" if self._succeeded(run, job) else None
-        return None  # cancelled and skipped runs neither alert nor resolve
+        # Cancelled and skipped runs (unless alert_on_states lists them) neither alert nor
+        # resolve.
+        return None
 
-    def _failed(self, run: ApiRun, *, late: bool, job: JobInfo | None, via: str) -> None:
+    def _failed(
+        self, run: ApiRun, *, late: bool, job: JobInfo | None, via: str, rerun: bool = False
+    ) -> None:
         assert run.job_id is not None
         ws = run.workspace_id
         job = job if job is not None else self._job(ws, run.job_id)
@@ -339,7 +370,8 @@ class FailureAlerts:
             return  # recorded, not posted: the job is muted
         channel = self._channel(job, ws, run.job_id, detail["job_name"])
         first = incident.streak == 1 and incident.last_run_id == counted
-        self._enqueue_alert(incident, channel, counted, first=first)
+        rerun = rerun or full.latest_repair_id is not None
+        self._enqueue_alert(incident, channel, counted, first=first, rerun=rerun)
 
     def _succeeded(self, run: ApiRun, job: JobInfo | None = None) -> bool:
         assert run.job_id is not None
@@ -348,10 +380,20 @@ class FailureAlerts:
         resolved = self.store.incidents.resolve(key, at, run.run_id)
         if resolved is None:
             return False
+        if not self._has_message(resolved):
+            # Never posted (muted when it failed, or its post failed for good): the
+            # resolution is recorded and says nothing, rather than queue an edit of a message
+            # that does not exist.
+            return True
         channel = resolved.channel or self._channel(
             job or self._job(run.workspace_id, run.job_id), run.workspace_id, run.job_id, None
         )
+        # The message is edited in place even while the job is muted (an edit pings nobody,
+        # and it takes away buttons that no longer apply); the thread line is news, so a
+        # muted job does not get one.
         self.enqueue_update(resolved, channel, f"resolved:{run.run_id}")
+        if self.store.mutes.active_mute(JobKey(run.workspace_id, run.job_id)) is not None:
+            return True
         line = f"✅ Recovered {self._when(at)}, {recovered_phrase(resolved)}."
         self.enqueue_thread(resolved, channel, f"resolved:{run.run_id}", line)
         return True
@@ -369,30 +411,66 @@ class FailureAlerts:
         )
         return self.renderer.render("alert_failure.json.j2", a=view, ids=actions.TEMPLATE_IDS)
 
-    def _enqueue_alert(self, incident: Incident, channel: str, run_id: str, *, first: bool) -> None:
+    def _enqueue_alert(
+        self, incident: Incident, channel: str, run_id: str, *, first: bool, rerun: bool = False
+    ) -> None:
+        post = f"incident:{incident.id}:post"
         if first:
-            message = self.render(incident)
-            if self.router is not None and self.router.route(channel, incident, message):
-                return  # in the channel's roll-up: its thread carries this alert
-            self.store.outbox.enqueue(
-                dedupe_key=f"incident:{incident.id}:post",
-                channel=channel,
-                kind=OutboxKind.POST,
-                payload=message,
-                incident_id=incident.id,
-            )
-            self._poke()
+            self._post(incident, channel, post)
+            return
+        if not self._has_message(incident):
+            # Open, but without a message and none on its way: muted when it opened (and
+            # unmuted since), or its post failed for good. Post it now, as it stands (its
+            # streak, this run), on its own (not into a roll-up: it is no part of a burst);
+            # updates still waiting for the old post are given up.
+            if self.store.outbox.find(post) is not None:
+                self.store.outbox.give_up_orphans(incident_id=incident.id)
+                post = f"incident:{incident.id}:run:{run_id}:post"
+            self._post(incident, channel, post, alone=True)
             return
         self.enqueue_update(incident, channel, f"run:{run_id}")
-        if incident.snoozed_at(self.clock.now()):
-            return  # snoozed: the message stays current, the thread stays quiet
+        if incident.snoozed_at(self.clock.now()) and not rerun:
+            # Snoozed: the message stays current, the thread stays quiet. A rerun someone
+            # asked for is different: its outcome always goes to the thread.
+            return
         d = incident.detail or {}
         error = next((t.get("error") for t in d.get("tasks") or () if t.get("error")), None)
-        line = f"🔴 Failed again: run {run_id} ({incident.streak} in a row)"
+        label = link(d.get("run_url"), f"run {run_id.split('/')[0]}")
+        if rerun:
+            line = f"🔴 Rerun failed: {label} ({incident.streak} in a row)"
+        else:
+            line = f"🔴 Failed again: {label} ({incident.streak} in a row)"
         quote = _one_line(error, 300) if error else None
         self.enqueue_thread(incident, channel, f"run:{run_id}", line, quote)
 
+    def _post(self, incident: Incident, channel: str, key: str, *, alone: bool = False) -> None:
+        message = self.render(incident)
+        routed = not alone and self.router is not None
+        if routed and self.router is not None and self.router.route(channel, incident, message):
+            return  # in the channel's roll-up: its thread carries this alert
+        self.store.outbox.enqueue(
+            dedupe_key=key,
+            channel=channel,
+            kind=OutboxKind.POST,
+            payload=message,
+            incident_id=incident.id,
+        )
+        self._poke()
+
+    def _has_message(self, incident: Incident) -> bool:
+        """Whether the incident has its Slack message, or one is on its way (a post in the
+        outbox, its entry in a roll-up's thread): what an update or thread line needs."""
+        if incident.message_ts is not None:
+            return True
+        fresh = self.store.incidents.get(incident.id)
+        if fresh is not None and fresh.message_ts is not None:
+            return True
+        return bool(self.store.outbox.post_coming(incident.id))
+
     def enqueue_update(self, incident: Incident, channel: str, why: str) -> None:
+        if not self._has_message(incident):
+            log.info("incident %s has no message to update (%s): nothing queued", incident.id, why)
+            return
         self.store.outbox.enqueue(
             dedupe_key=f"incident:{incident.id}:update:{why}",
             channel=channel,
@@ -405,6 +483,11 @@ class FailureAlerts:
     def enqueue_thread(
         self, incident: Incident, channel: str, why: str, line: str, quote: str | None = None
     ) -> None:
+        if not self._has_message(incident):
+            log.info(
+                "incident %s has no message to reply to (%s): nothing queued", incident.id, why
+            )
+            return
         message = self.renderer.render("alert_thread.json.j2", line=line, quote=quote)
         self.store.outbox.enqueue(
             dedupe_key=f"incident:{incident.id}:thread:{why}",
@@ -445,7 +528,12 @@ class FailureAlerts:
         ws_cfg = self.config.workspace(run.workspace_id)
         host = ws_cfg.host.rstrip("/") if ws_cfg else None
         tasks: list[dict[str, Any]] = []
-        for task in run.failed_tasks:
+        # The tasks to show: the failed ones, or (a cancelled or skipped run, alerted by
+        # monitoring.alert_on_states) the tasks that ended the way the run did.
+        shown = run.failed_tasks or tuple(
+            t for t in run.latest_attempts() if t.state.state == run.state.state
+        )
+        for task in shown:
             error: str | None = None
             if len(tasks) < 3 and self.jobs_api is not None:
                 try:
@@ -456,7 +544,12 @@ class FailureAlerts:
             tasks.append(
                 {
                     "key": task.task_key,
-                    "attempts": len(run.attempts(task.task_key)) or task.attempt_number + 1,
+                    "attempts": _attempts(run, task),
+                    # attempt x of (max_retries + 1): the run's own copy of the task's
+                    # settings, else the job's (jobs/get, cached); None: not known.
+                    "max_retries": task.max_retries
+                    if task.max_retries is not None
+                    else (job.max_retries(task.task_key) if job else None),
                     "error": error[:MAX_ERROR_CHARS] if error else None,
                     "url": task.run_page_url,
                 }
@@ -464,6 +557,7 @@ class FailureAlerts:
         owner = job.owner if job else run.creator_user_name
         p90 = self._p90(JobKey(run.workspace_id, run.job_id)) if self._p90 else None
         name = (job.name if job else None) or run.run_name or f"job {run.job_id}"
+        repaired = run.latest_repair_id is not None
         return {
             "job_name": name,
             "job_url": f"{host}/jobs/{run.job_id}" if host else None,
@@ -477,7 +571,9 @@ class FailureAlerts:
             "ended_at": run.end_time.isoformat() if run.end_time else None,
             "duration_seconds": run.duration_seconds,
             "p90_seconds": p90,
-            "trigger": run.trigger,
+            # The run that ended is a repair: say so, and who asked for it when the bot did.
+            "trigger": REPAIR_TRIGGER if repaired else run.trigger,
+            "trigger_by": self._repaired_by(run) if repaired else None,
             "owner": owner,
             "owner_id": self._owner_id(owner),
             "cost": None,
@@ -485,6 +581,25 @@ class FailureAlerts:
             "tasks": tasks,
             "late": late,
         }
+
+    def _repaired_by(self, run: ApiRun) -> str | None:
+        """Who started the repair that just ended, from the audit log of the Rerun button
+        (None for a repair started in Databricks, or a store without an audit log)."""
+        audit = getattr(self.store, "audit", None)
+        if audit is None or run.job_id is None:
+            return None
+        # Newest first: the latest repair of this run is the one that just ended.
+        for entry in audit.entries(
+            job=JobKey(run.workspace_id, run.job_id), action="rerun", limit=50
+        ):
+            d = entry.detail or {}
+            if (
+                entry.result == "ok"
+                and d.get("how") == "repair"
+                and str(d.get("started_run") or entry.run_id) == run.run_id
+            ):
+                return str(entry.actor_id) if entry.actor_id else None
+        return None
 
     def _owner_id(self, owner: str | None) -> str | None:
         if not owner:
@@ -499,6 +614,20 @@ class FailureAlerts:
     def _when(self, at: datetime) -> str:
         stamp = int(at.timestamp())
         return f"<!date^{stamp}^at {{time}}|at {at:%H:%M} UTC>"
+
+
+def _attempts(run: ApiRun, task: TaskRun) -> int:
+    """Which attempt of the task the failed one was: counted from the start of the run, or
+    of its latest repair when the run ended in a repair (a repair starts the retries anew)."""
+    tries = run.attempts(task.task_key)
+    total = max(len(tries), task.attempt_number + 1)
+    repairs = [r for r in run.repair_history if r.kind == "REPAIR"]
+    if repairs and repairs[-1].task_run_ids:
+        ids = set(repairs[-1].task_run_ids)
+        began = next((t for t in tries if t.run_id in ids), None)
+        if began is not None:
+            return max(1, task.attempt_number - began.attempt_number + 1)
+    return total
 
 
 def _tail(trace: str | None, lines: int = 8) -> str | None:

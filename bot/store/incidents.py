@@ -274,6 +274,17 @@ class Incidents:
             rows = conn.execute(query.order_by(_t.c.first_failure_at, _t.c.id)).all()
         return [_incident(row) for row in rows]
 
+    def open_or_resolved_since(self, kind: str, since: datetime) -> list[Incident]:
+        """Open incidents of `kind` and those resolved at or after `since`, newest failure
+        first (what still may learn a fact that arrives late, like a failed run's cost)."""
+        query = select(_t).where(
+            (_t.c.kind == kind)
+            & ((_t.c.state == _OPEN) | (_t.c.resolved_at >= literal(since, UtcDateTime())))
+        )
+        with self._db.transaction() as conn:
+            rows = conn.execute(query.order_by(_t.c.last_failure_at.desc(), _t.c.id.desc())).all()
+        return [_incident(row) for row in rows]
+
 
 def set_message(
     conn: Connection, incident_id: int, channel: str, ts: str, thread_ts: str, now: datetime

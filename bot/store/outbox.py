@@ -5,14 +5,21 @@ A row goes pending → sending (claimed by one notifier) → sent, or back to pe
 retry time, or failed. Claims are conditional UPDATEs; a claim expires after its lease, so a
 notifier that died mid-send does not strand the row — that is the one case that may send
 twice (Slack gave us no ts to record), which beats losing an alert.
+
+An update or thread reply of an incident waits for the incident's own message. When that
+message will never come — its post failed for good, or there never was one (a muted job) —
+the row is given up (failed, "given up: …", logged) instead of waiting forever: the claim
+does it at most once a SWEEP_EVERY for rows older than ORPHAN_GRACE, and the alert use case
+does it for one incident before it posts that incident's message anew.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, exists, func, select, update
+from sqlalchemy import Row, String, cast, delete, exists, func, literal, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clock import Clock
@@ -20,8 +27,11 @@ from bot.store import incidents, schema
 from bot.store.database import Database
 from bot.store.records import OutboxKind, OutboxMessage, OutboxState
 
+log = logging.getLogger(__name__)
+
 _t = schema.outbox
 _inc = schema.incidents
+_other = schema.outbox.alias("parent")
 
 # A claim lasts this long unless the notifier marks the row first: far longer than one Slack
 # call with its retries, so only a dead notifier's rows are taken over.
@@ -30,6 +40,18 @@ CLAIM_LEASE = timedelta(minutes=2)
 # How many due rows one claim looks at; each is tried with its own conditional UPDATE, so a
 # row another notifier takes meanwhile is just skipped.
 _CANDIDATES = 8
+
+# An update or thread reply whose incident has no message and no post on its way is given up
+# once it is this old (the grace covers a post enqueued a moment after, by another replica)…
+ORPHAN_GRACE = timedelta(minutes=5)
+# … by the claim, at most this often.
+SWEEP_EVERY = timedelta(minutes=1)
+# A roll-up thread entry that was sent becomes its incident's message at the roll-up's next
+# sync (seconds later); one sent longer ago than this and still not linked never will be.
+_LINK_WINDOW = timedelta(hours=1)
+_WAITING = (OutboxState.PENDING.value, OutboxState.SENDING.value)
+_CHILD_KINDS = (OutboxKind.UPDATE.value, OutboxKind.THREAD_REPLY.value)
+GIVEN_UP = "given up: its incident's message was never posted"
 
 
 def _message(row: Row[Any]) -> OutboxMessage:
@@ -51,6 +73,45 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     return (due | abandoned) & (~needs_parent | parent_sent)
 
 
+def _post_coming(incident_id: ColumnElement[Any], now: datetime) -> ColumnElement[bool]:
+    """Whether a message that will become the incident's own is still on its way: a POST of
+    the incident not yet sent (a re-routed or plain stand-in counts: they are POSTs of it
+    too), or its entry in a roll-up's thread, which the roll-up links once it is sent."""
+    post = exists().where(
+        (_other.c.incident_id == incident_id)
+        & (_other.c.kind == OutboxKind.POST.value)
+        & _other.c.state.in_(_WAITING)
+    )
+    pattern = literal("rollup:%:member:", String()) + cast(incident_id, String())
+    entry = exists().where(
+        _other.c.dedupe_key.like(pattern)
+        & (
+            _other.c.state.in_(_WAITING)
+            | (
+                (_other.c.state == OutboxState.SENT.value)
+                & _other.c.slack_ts.is_not(None)
+                & (_other.c.sent_at >= now - _LINK_WINDOW)
+            )
+        )
+    )
+    return post | entry
+
+
+def _orphaned(now: datetime) -> ColumnElement[bool]:
+    """An update or thread reply still waiting whose parent message will never come."""
+    has_message = exists().where((_inc.c.id == _t.c.incident_id) & _inc.c.message_ts.is_not(None))
+    waiting = (_t.c.state == OutboxState.PENDING.value) | (
+        (_t.c.state == OutboxState.SENDING.value) & (_t.c.claimed_until <= now)
+    )
+    return (
+        waiting
+        & _t.c.kind.in_(_CHILD_KINDS)
+        & _t.c.incident_id.is_not(None)
+        & ~has_message
+        & ~_post_coming(_t.c.incident_id, now)
+    )
+
+
 def _held(message: OutboxMessage) -> ColumnElement[bool]:
     # The claim token is (id, attempts): a claim that expired and was taken over has a higher
     # attempt count, so the slow first notifier can no longer mark the row.
@@ -65,6 +126,7 @@ class Outbox:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._swept_at: datetime | None = None
 
     def enqueue(
         self,
@@ -102,6 +164,9 @@ class Outbox:
         """Take the oldest due message (of `channel`, or any) for sending, or None. Exactly
         one caller gets each row."""
         now = self._clock.now()
+        if self._swept_at is None or now - self._swept_at >= SWEEP_EVERY:
+            self._swept_at = now
+            self.give_up_orphans(older_than=now - ORPHAN_GRACE)
         query = select(_t.c.id).where(_claimable(now))
         if channel is not None:
             query = query.where(_t.c.channel == channel)
@@ -160,6 +225,44 @@ class Outbox:
                 update(_t).where(_held(message)).values(**values, claimed_until=None)
             )
         return result.rowcount == 1
+
+    def post_coming(self, incident_id: int) -> bool:
+        """Whether the incident's own message is on its way (see `_post_coming`); False once
+        it has been sent, and False when it never will be."""
+        now = self._clock.now()
+        query = select(_post_coming(literal(incident_id), now))
+        with self._db.transaction() as conn:
+            return bool(conn.execute(query).scalar())
+
+    def give_up_orphans(
+        self, *, incident_id: int | None = None, older_than: datetime | None = None
+    ) -> int:
+        """Fail the updates and thread replies waiting for an incident message that will
+        never come (its post failed for good, or it was never posted: a muted job), of one
+        incident or all, created before `older_than`. Returns how many; each is logged."""
+        now = self._clock.now()
+        where = _orphaned(now)
+        if incident_id is not None:
+            where = where & (_t.c.incident_id == incident_id)
+        if older_than is not None:
+            where = where & (_t.c.created_at < older_than)
+        with self._db.transaction() as conn:
+            rows = conn.execute(
+                update(_t)
+                .where(where)
+                .values(state=OutboxState.FAILED.value, last_error=GIVEN_UP, claimed_until=None)
+                .returning(_t.c.id, _t.c.kind, _t.c.incident_id, _t.c.dedupe_key)
+            ).all()
+        for row in rows:
+            log.warning(
+                "outbox %s (%s of incident %s, %s): %s",
+                row.id,
+                row.kind,
+                row.incident_id,
+                row.dedupe_key,
+                GIVEN_UP,
+            )
+        return len(rows)
 
     def prune(self, older_than: datetime) -> int:
         """Forget messages sent (or given up) before `older_than`; returns how many. What is

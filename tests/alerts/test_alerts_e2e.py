@@ -5,8 +5,12 @@ failure, and resolves it in place when the job succeeds."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
+from bot.models import RunCost
 from bot.slack.blocks_check import problems
 from tests.alerts.conftest import WS, Live
 
@@ -96,4 +100,81 @@ def test_a_repair_that_fails_again_bumps_the_same_alert(live: Live) -> None:
     assert channel is not None
     alerts = [m for m in live.sb.messages(channel.id) if m.source != "user"]
     assert len(alerts) == 1 and "2nd failure in a row" in str(alerts[0].blocks)
-    assert any("Failed again" in m.text for m in live.sb.thread(channel.id, alerts[0].ts))
+    # The run that failed is the repair: the alert says so, and so does the thread.
+    facts = _fields(alerts[0].blocks)
+    assert facts["Trigger"] == "repair"
+    replies = live.sb.thread(channel.id, alerts[0].ts)
+    assert any(m.text.startswith("🔴 Rerun failed: <") and f"|run {run.run_id}>" in m.text
+               for m in replies)  # fmt: skip
+
+
+def _fields(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    """The alert's facts as a person reads them: label → value."""
+    out: dict[str, str] = {}
+    for block in blocks:
+        for f in block.get("fields") or ():
+            label, _, value = f["text"].partition("\n")
+            out[label.strip("*")] = value
+    return out
+
+
+def test_the_alert_shows_every_fact_and_gets_its_cost_when_billing_has_it(live: Live) -> None:
+    job = live.world.add_job(
+        WS, "finance_gl_export", ({"task_key": "load", "max_retries": 2},),
+        tags={"team": "finance-data"}, run_as_user_name="ben.carter@example.com",
+    )  # fmt: skip
+    alerts = live.bot.alerts
+    assert alerts is not None
+    alerts._p90 = lambda key: 600.0  # the job's usual duration, as the warehouse would say
+    live.tick()
+    run = live.world.start_run(WS, job.job_id)  # by its schedule
+    # Two attempts fail and are retried; the third is the last.
+    for _ in range(2):
+        live.clock.set(live.clock.now() + timedelta(minutes=5))
+        live.world.set_task_outcome(WS, run.run_id, "load", "FAILED", "transient", retry=True)
+    live.clock.set(live.clock.now() + timedelta(minutes=10))
+    live.world.set_task_outcome(
+        WS, run.run_id, "load", "FAILED", "Permission denied", code="RUN_EXECUTION_ERROR",
+        type="CLIENT_ERROR", error="AccessDenied: Permission denied on s3://gl/2026",
+    )  # fmt: skip
+    live.tick()
+    channel = live.sb.workspace.channel_by_name("finance-data")
+    assert channel is not None
+    (alert,) = [m for m in live.sb.messages(channel.id) if m.source != "user"]
+    blocks = json.dumps(alert.blocks, ensure_ascii=False)
+    facts = _fields(alert.blocks)
+    host = live.bot.config.workspaces[0].host.rstrip("/")
+    # Job (linked), workspace, and the notification text.
+    assert f"<{host}/jobs/{job.job_id}|finance_gl_export>" in blocks
+    assert "prod-emea" in alert.text and "finance_gl_export failed" in alert.text
+    assert f"|run {run.run_id}>" in facts["Run"]
+    # The failed task, its attempt, and its error in a code block.
+    task = next(b["text"]["text"] for b in alert.blocks if b.get("block_id") == "alert-task-1")
+    assert task.startswith("Task `load` failed on attempt 3")
+    assert "```AccessDenied: Permission denied on s3://gl/2026```" in task.replace("\n", "")
+    assert facts["Termination"] == "`RUN_EXECUTION_ERROR` · CLIENT_ERROR"
+    assert facts["Duration"] == "20m 00s (usually ≤ 10m 00s, p90)"
+    assert facts["Streak"] == "1 failure"
+    assert facts["Owner"] == "<@U02BOB>"  # ben.carter@, by the config's owners map
+    assert facts["Trigger"] == "schedule"
+    assert facts["Cost of this run"].startswith("_pending")
+    actions = next(b for b in alert.blocks if b["type"] == "actions")
+    ids = [e["action_id"] for e in actions["elements"]]
+    assert ids == ["jobs_rerun", "jobs_ack", "jobs_snooze", "jobs_open_run"]
+    labels = [e.get("text", e.get("placeholder", {})).get("text") for e in actions["elements"]]
+    assert labels == ["Rerun failed tasks", "Acknowledge", "Snooze", "Open run"]
+    assert problems({"text": alert.text, "blocks": alert.blocks}) == []
+
+    # Billing catches up hours later: the same message now shows what the run cost.
+    end = live.clock.now()
+    alerts._run_cost = lambda ws, run_id: RunCost(
+        True, Decimal("12.5"), Decimal("25"), 3, end - timedelta(minutes=30),
+        end + timedelta(minutes=30), "USD",
+    )  # fmt: skip
+    live.clock.set(end + timedelta(hours=3))
+    assert alerts.backfill_costs() == 1
+    assert live.bot.notifier is not None
+    live.bot.notifier.drain()
+    (edited,) = [m for m in live.sb.messages(channel.id) if m.source != "user"]
+    assert edited.ts == alert.ts
+    assert _fields(edited.blocks)["Cost of this run"] == "$12.50"

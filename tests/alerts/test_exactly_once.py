@@ -89,7 +89,9 @@ def _dies_once(obj: Any, name: str) -> Callable[[], None]:
     return lambda: setattr(obj, name, real)
 
 
-@pytest.mark.parametrize("crash", ["after_poll", "after_outbox_write", "before_recorded"])
+@pytest.mark.parametrize(
+    "crash", ["after_poll", "between_claim_and_enqueue", "after_outbox_write", "before_recorded"]
+)
 def test_a_watcher_killed_at_any_step_sends_each_alert_once(env, tmp_path: Path, crash) -> None:
     world, _, sb, clock, _ = env
     url = f"sqlite:///{tmp_path / 'state.db'}"
@@ -103,6 +105,13 @@ def test_a_watcher_killed_at_any_step_sends_each_alert_once(env, tmp_path: Path,
         _dies_once(first.store.incidents, "open_or_bump_failure")
         with pytest.raises(Died):
             first.alerts.poll(str(WS))
+    elif crash == "between_claim_and_enqueue":
+        # Dies after the store counted the failed run (the incident is open), before its
+        # alert was written to the outbox: the restart must still post it, once.
+        _dies_once(first.store.outbox, "enqueue")
+        with pytest.raises(Died):
+            first.alerts.poll(str(WS))
+        assert first.store.incidents.open_incidents() and first.store.outbox.pending_count() == 0
     elif crash == "after_outbox_write":
         # Dies after the incident and its message are written, before the watermark moves.
         _dies_once(first.store.watermarks, "set")
@@ -124,6 +133,38 @@ def test_a_watcher_killed_at_any_step_sends_each_alert_once(env, tmp_path: Path,
     again.alerts.poll(str(WS))
     again.notifier.drain()
     assert len(_alerts(sb)) == 1, f"one alert after a crash {crash}"
+    again.stop()
+
+
+def test_a_crash_between_counting_a_second_failure_and_queueing_its_update(
+    env, tmp_path: Path
+) -> None:
+    world, _, sb, clock, _ = env
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    job = world.add_job(WS, "nightly_etl")
+    first = _bot(env, url)
+    assert first.alerts is not None and first.notifier is not None and first.store is not None
+    first.alerts.poll(str(WS))
+    _fail(world, clock, job.job_id)
+    first.alerts.poll(str(WS))
+    first.notifier.drain()
+    (alert,) = _alerts(sb)
+    _fail(world, clock, job.job_id)
+    _dies_once(first.store.outbox, "enqueue")  # the streak is 2 in the store, nothing queued
+    with pytest.raises(Died):
+        first.alerts.poll(str(WS))
+    first.stop()
+
+    again = _bot(env, url)
+    assert again.alerts is not None and again.notifier is not None
+    clock.set(clock.now() + timedelta(minutes=3))
+    for _ in range(2):
+        again.alerts.poll(str(WS))
+        again.notifier.drain()
+    (edited,) = _alerts(sb)
+    assert edited.ts == alert.ts and "2nd failure in a row" in str(edited.blocks)
+    replies = [m for m in sb.thread(edited.channel, edited.ts) if m.ts != edited.ts]
+    assert [m.text.split(":")[0] for m in replies] == ["🔴 Failed again"]
     again.stop()
 
 

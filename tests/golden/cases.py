@@ -69,7 +69,12 @@ def _alert(*, resolved: bool, acked: bool = False) -> Any:
         "cost": "4.125",
         "currency": "USD",
         "tasks": [
-            {"key": "load", "attempts": 3, "error": "SparkException: ```rm -rf /``` <!here>"},
+            {
+                "key": "load",
+                "attempts": 3,
+                "max_retries": 2,
+                "error": "SparkException: ```rm -rf /``` <!here>",
+            },
             {"key": "publish", "attempts": 1, "error": None},
         ],
         "late": False,

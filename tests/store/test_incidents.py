@@ -212,3 +212,19 @@ def test_detail_is_kept_and_replaced_by_a_bump(store: Store) -> None:
         key, "2026-03-02#2", START, None, detail={"baseline": "12.50", "today": "95.00"}
     )
     assert second.incident.detail == {"baseline": "12.50", "today": "95.00"}
+
+
+def test_open_or_resolved_since_lists_what_may_still_learn_a_late_fact(
+    store: Store, clock: FixedClock
+) -> None:
+    old = store.incidents.open_or_bump_failure(IncidentKey("1", "1"), "r1", START, "x").incident
+    store.incidents.resolve(old.incident_key, START + timedelta(hours=1))
+    recent = store.incidents.open_or_bump_failure(IncidentKey("1", "2"), "r2", START, "x").incident
+    store.incidents.resolve(recent.incident_key, START + timedelta(days=3))
+    still = store.incidents.open_or_bump_failure(
+        IncidentKey("1", "3"), "r3", START + timedelta(minutes=5), "x"
+    ).incident
+    other_kind = IncidentKey("1", "4", IncidentKind.SLA)
+    store.incidents.open_or_bump_failure(other_kind, "r4", START, "x")
+    found = store.incidents.open_or_resolved_since(IncidentKind.FAILURE, START + timedelta(days=2))
+    assert [i.id for i in found] == [still.id, recent.id]  # newest failure first

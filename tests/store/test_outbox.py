@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.clock import FixedClock
-from bot.store import IncidentKey, OutboxKind, OutboxState, Store
+from bot.store import IncidentKey, OutboxKind, OutboxState, Store, outbox
 from tests.store.conftest import START
 from tests.store.racing import race
 
@@ -216,3 +216,91 @@ def test_prune_forgets_what_was_sent_long_ago_and_keeps_the_rest(
     assert store.outbox.find("old-pending") is not None  # never sent: kept, still due later
     assert store.outbox.find("recent-sent") is not None
     assert store.outbox.prune(START + timedelta(days=30)) == 0
+
+
+# -- updates whose incident message will never come ---------------------------------------------
+
+
+def _child(store: Store, key: str, incident_id: int, kind: OutboxKind = OutboxKind.UPDATE) -> None:
+    store.outbox.enqueue(
+        dedupe_key=key, channel="C_ALERTS", kind=kind, payload={}, incident_id=incident_id
+    )
+
+
+def test_updates_of_an_incident_that_was_never_posted_are_given_up(
+    store: Store, clock: FixedClock
+) -> None:
+    # A muted job's incident: no post, ever. Its updates must not wait forever.
+    incident = store.incidents.open_or_bump_failure(JOB, "r1", START, "boom").incident
+    _child(store, "update", incident.id)
+    _child(store, "reply", incident.id, OutboxKind.THREAD_REPLY)
+    assert store.outbox.claim_next() is None
+    assert store.outbox.pending_count() == 2  # within the grace: a post may still come
+    clock.set(START + outbox.ORPHAN_GRACE + timedelta(seconds=1))
+    assert store.outbox.claim_next() is None
+    assert store.outbox.pending_count() == 0
+    for key in ("update", "reply"):
+        row = store.outbox.find(key)
+        assert row is not None and row.state is OutboxState.FAILED
+        assert row.last_error is not None and row.last_error.startswith("given up")
+    # Given up rows are pruned like any failed row.
+    assert store.outbox.prune(START + timedelta(days=1)) == 2
+
+
+def test_updates_of_an_incident_whose_post_failed_for_good_are_given_up(
+    store: Store, clock: FixedClock
+) -> None:
+    incident = store.incidents.open_or_bump_failure(JOB, "r1", START, "boom").incident
+    _post(store, "alert", incident_id=incident.id)
+    _child(store, "update", incident.id)
+    post = store.outbox.claim_next()
+    assert post is not None and post.kind is OutboxKind.POST
+    clock.set(START + timedelta(minutes=10))
+    assert store.outbox.give_up_orphans() == 0  # the post is still on its way
+    assert store.outbox.mark_failed(post, "channel_not_found")
+    assert store.outbox.give_up_orphans(older_than=START) == 0  # younger rows keep waiting
+    assert store.outbox.give_up_orphans(incident_id=incident.id + 1) == 0  # another incident
+    assert store.outbox.give_up_orphans(incident_id=incident.id) == 1
+    update = store.outbox.find("update")
+    assert update is not None and update.state is OutboxState.FAILED
+    assert store.outbox.pending_count() == 0
+
+
+def test_updates_keep_waiting_while_the_post_is_retried_rerouted_or_in_a_rollup(
+    store: Store, clock: FixedClock
+) -> None:
+    incident = store.incidents.open_or_bump_failure(JOB, "r1", START, "boom").incident
+    other = store.incidents.open_or_bump_failure(IncidentKey("1001", "43"), "r2", START, "x")
+    _post(store, "alert", incident_id=incident.id)
+    _child(store, "update", incident.id)
+    post = store.outbox.claim_next()
+    assert post is not None
+    assert store.outbox.mark_retry(post, "ratelimited", START + timedelta(hours=1))
+    # The other incident's alert went into a roll-up's thread (a row of the roll-up's).
+    rollup = store.incidents.open_or_bump_failure(IncidentKey("", "", "monitoring", "rollup:C"),
+                                                  "rollup", START, None).incident  # fmt: skip
+    _post(store, "rollup-post", incident_id=rollup.id, not_before=START + timedelta(hours=1))
+    store.outbox.enqueue(
+        dedupe_key=f"rollup:{rollup.id}:member:{other.incident.id}", channel="C_ALERTS",
+        kind=OutboxKind.THREAD_REPLY, payload={}, incident_id=rollup.id,
+    )  # fmt: skip
+    _child(store, "other-update", other.incident.id)
+    clock.set(START + timedelta(minutes=30))
+    assert store.outbox.give_up_orphans() == 0
+    assert store.outbox.post_coming(incident.id) and store.outbox.post_coming(other.incident.id)
+    # The roll-up's own replies wait for its post, which is not sent yet, like any update.
+    assert store.outbox.claim_next() is None
+    assert store.outbox.pending_count() == 5
+    # Once the roll-up's post failed for good, its thread entries are given up, and then so
+    # are the updates of the alerts that were to become those entries.
+    clock.set(START + timedelta(hours=1))
+    first = store.outbox.claim_next()
+    assert first is not None and first.dedupe_key == "alert"
+    assert store.outbox.mark_retry(first, "later", START + timedelta(hours=2))
+    rollup_post = store.outbox.claim_next()
+    assert rollup_post is not None and rollup_post.dedupe_key == "rollup-post"
+    assert store.outbox.mark_failed(rollup_post, "channel_not_found")
+    assert store.outbox.give_up_orphans() == 1  # the entry
+    assert store.outbox.give_up_orphans() == 1  # then the member's own update
+    assert not store.outbox.post_coming(other.incident.id)
+    assert store.outbox.post_coming(incident.id)  # still retried
