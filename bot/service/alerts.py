@@ -164,11 +164,24 @@ class FailureAlerts:
         """Follow a run the bot just repaired: a repair can start and end between two polls,
         and the run's start time (hours ago) keeps it out of the feed's window. Kept in the
         watermark, so a restart keeps watching."""
+        self._change_feed_mark(
+            workspace_id,
+            lambda value: {**value, "watch": sorted({*value.get("watch", ()), str(run_id)})},
+        )
+
+    def _change_feed_mark(
+        self, workspace_id: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> None:
+        """Read, change and write the workspace's feed watermark as one compare-and-set, tried
+        again when another process wrote in between (a click on a standby replica adds a watch
+        while the leader's poll advances the feed): neither write is lost."""
         with self._lock:
-            mark = self.store.watermarks.get(FEED, workspace_id)
-            value = dict(mark.value) if mark is not None else {}
-            value["watch"] = sorted({*value.get("watch", ()), str(run_id)})
-            self.store.watermarks.set(FEED, value, workspace_id)
+            for _ in range(20):
+                mark = self.store.watermarks.get(FEED, workspace_id)
+                value = change(dict(mark.value) if mark is not None else {})
+                if self.store.watermarks.compare_and_set(FEED, mark, value, workspace_id):
+                    return
+            raise RuntimeError(f"feed watermark of workspace {workspace_id}: 20 writers raced")
 
     # -- polling -------------------------------------------------------------------------
 
@@ -209,17 +222,18 @@ class FailureAlerts:
                 return out
             out.alerted += kind == "alert"
             out.resolved += kind == "resolved"
-        with self._lock:
-            # Watched runs stay watched until a poll saw them end (a watch added meanwhile
-            # by a click is kept: re-read under the lock).
-            mark = self.store.watermarks.get(FEED, workspace_id)
-            now_watched = set((mark.value if mark is not None else {}).get("watch", ()))
-            # Runs that ended, and runs Databricks no longer has (deleted): watched no more.
-            done = {r.run_id for r in result.ended} | set(result.gone)
-            keep = sorted((now_watched | watched) - done)
-            self.store.watermarks.set(
-                FEED, {"feed": result.watermark.to_json(), "watch": keep}, workspace_id
-            )
+        # Watched runs stay watched until a poll saw them end (a watch added meanwhile by a
+        # click, in this process or another, is kept); runs that ended, and runs Databricks no
+        # longer has (deleted), are watched no more.
+        done = {r.run_id for r in result.ended} | set(result.gone)
+        advanced = result.watermark.to_json()
+        self._change_feed_mark(
+            workspace_id,
+            lambda value: {
+                "feed": advanced,
+                "watch": sorted((set(value.get("watch", ())) | watched) - done),
+            },
+        )
         return out
 
     def poll_tables(self) -> PollOutcome:

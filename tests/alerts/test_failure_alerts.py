@@ -497,3 +497,40 @@ def test_a_watched_run_databricks_deleted_is_watched_no_more(setup, clock) -> No
     after = server.calls(WS)
     gets = {k: after[k] - before.get(k, 0) for k in after if "runs/get" in k}
     assert not any(gets.values()), gets
+
+
+def test_a_watch_added_by_another_replica_during_a_poll_is_kept(
+    setup, clock, tmp_path, monkeypatch
+) -> None:
+    """A Rerun click served by the standby replica adds a watch while the leader's poll is
+    between reading the feed watermark and writing it back: the watch must survive (else the
+    repair's outcome is never posted if it ends between two polls)."""
+    world, server, store, alerts, cfg = setup
+    world.add_job(WS, "flaky_export", ("load",))
+    alerts.poll(str(WS))
+    standby_store = Store.open(f"sqlite:///{tmp_path / 'state.db'}", clock)
+    standby = FailureAlerts(
+        config=cfg,
+        clock=clock,
+        renderer=Renderer(tz=cfg.timezone, clock=clock),
+        store=standby_store,
+        jobs_api=make_api(server, WS),
+    )
+    real_get = store.watermarks.get
+    reads: list[int] = []
+
+    def get_then_race(name: str, workspace_id: str = ""):
+        mark = real_get(name, workspace_id)
+        reads.append(1)
+        if len(reads) == 2:  # the poll's read before it writes the advanced feed back
+            standby.watch(str(WS), "424242")
+        return mark
+
+    monkeypatch.setattr(store.watermarks, "get", get_then_race)
+    clock.set(clock.now() + timedelta(minutes=1))
+    alerts.poll(str(WS))
+    monkeypatch.undo()
+    mark = store.watermarks.get(FEED, str(WS))
+    assert mark is not None and "424242" in mark.value["watch"]
+    assert mark.value.get("feed")  # and the feed advanced all the same
+    standby_store.close()
