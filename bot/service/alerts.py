@@ -354,6 +354,14 @@ class FailureAlerts:
         full = run
         if not run.tasks_complete and self.jobs_api is not None:
             full = self.jobs_api.get_run(ws, run.run_id)
+        elif via == "tables" and late and self.jobs_api is not None:
+            # The reconcile found a failure the API path missed: the API (back now) has its
+            # task errors, which the tables lack. If it still does not answer, the tables'
+            # termination code has to do: a late alert beats none.
+            try:
+                full = self.jobs_api.get_run(ws, run.run_id)
+            except JobsApiError as e:
+                log.info("run %s of workspace %s: no task errors (%s)", run.run_id, ws, e)
         detail = self._detail(full, job, late=late)
         if late:
             detail["late_via"] = via
