@@ -30,12 +30,13 @@ from bot.service.health import SLACK as HEALTH_SLACK
 from bot.service.health import WAREHOUSE, Health
 from bot.service.health import jobs_api as health_jobs_api
 from bot.service.interactions import Interactions
+from bot.service.lateness import ROLLED_UP
 from bot.service.missed_runs import MissedRuns
 from bot.service.replay import Replay
 from bot.service.reports.digest import Digests
 from bot.service.reports.weekly import WeeklyReports
 from bot.service.rollup import Rollup
-from bot.service.sla_alerts import SlaAlerts
+from bot.service.sla_alerts import DAY_MARK, SlaAlerts
 from bot.store.records import IncidentKind, OutboxMessage
 from bot.warehouse import Warehouse, make_warehouse, queries
 from bot.warehouse.cache import CachedQueries
@@ -422,7 +423,7 @@ def build(
         Every(
             "outbox-prune",
             OUTBOX_PRUNE_SECONDS,
-            lambda: opened.outbox.prune(clock.now() - OUTBOX_RETENTION),
+            lambda: _prune(opened, clock.now() - OUTBOX_RETENTION),
         )
     )
     # Lateness: SLA rules and missed scheduled runs, each incident one living message too;
@@ -606,3 +607,10 @@ def _p90_reader(answers: CommandService, clock: Clock) -> Callable[[JobKey], flo
         return None if table is None else table.get((job.workspace_id, job.job_id))
 
     return p90
+
+
+def _prune(store: Store, older_than: datetime) -> int:
+    """What months of running would pile up: messages sent long ago, and the one-per-item
+    marks (which alerts went into a roll-up, each SLA rule's message of the day)."""
+    marks = store.watermarks.prune((ROLLED_UP, DAY_MARK), older_than)
+    return store.outbox.prune(older_than) + marks

@@ -4,9 +4,10 @@ re-alerting or skipping. `compare_and_set` lets two replicas advance one safely.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, delete, select, update
 
 from bot.clock import Clock
 from bot.store import schema
@@ -78,3 +79,13 @@ class Watermarks:
                 .values(value=value, version=_t.c.version + 1, updated_at=now)
             )
             return result.rowcount == 1
+
+    def prune(self, names: tuple[str, ...], older_than: datetime) -> int:
+        """Forget the marks of these names last written before `older_than` (one-per-item
+        marks, e.g. which alerts went into a roll-up, that would otherwise pile up for ever);
+        returns how many. A watcher's own watermark is never named here."""
+        if not names:
+            return 0
+        old = _t.c.name.in_(names) & (_t.c.updated_at < older_than)
+        with self._db.transaction() as conn:
+            return int(conn.execute(delete(_t).where(old)).rowcount or 0)

@@ -22,7 +22,7 @@ from sandbox import DEMO_CONFIG
 from sandbox.databricks import World
 from sandbox.databricks.server import LocalDatabricks
 from sandbox.slack.driver import SlackSandbox
-from tests.jobs_api.conftest import START, make_api, workspace_config
+from tests.support.jobs_api import START, make_api, workspace_config
 
 WS = 4343
 
@@ -156,10 +156,19 @@ def test_the_scheduled_prune_forgets_messages_sent_a_month_ago(stack: Stack) -> 
         dedupe_key="note:old", channel="C02ALERTS", kind=OutboxKind.POST, payload={"text": "hi"}
     )
     assert stack.bot.notifier.drain().sent == 1
+    # The one-per-item marks go too (which alert went into a roll-up, an SLA rule's message
+    # of the day); a watcher's own watermark never does.
+    store.watermarks.set("rolled-up", {"channel": "C02ALERTS"}, "41")
+    store.watermarks.set("sla-day", {"key": "k", "incident_id": 41}, "rule:job")
+    store.watermarks.set("run_feed", {"feed": {}, "watch": []}, "1001")
     (prune,) = [j for j in stack.bot.scheduler.jobs if j.name == "outbox-prune"]
     stack.clock.set(stack.clock.now() + timedelta(days=29))
     prune.call()
     assert store.outbox.find("note:old") is not None  # a month is kept
+    assert store.watermarks.get("rolled-up", "41") is not None
     stack.clock.set(stack.clock.now() + timedelta(days=2))
     prune.call()
     assert store.outbox.find("note:old") is None
+    assert store.watermarks.get("rolled-up", "41") is None
+    assert store.watermarks.get("sla-day", "rule:job") is None
+    assert store.watermarks.get("run_feed", "1001") is not None
