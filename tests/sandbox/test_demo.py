@@ -16,11 +16,19 @@ import urllib.request
 from databricks.sdk import WorkspaceClient
 
 
+def _ctrl_c_reaches_it() -> None:
+    """In the child, before exec: SIGINT as a terminal delivers it. A test run started in the
+    background of a non-interactive shell inherits SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler, so Ctrl-C would never reach the demo."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_demo_serves_a_working_slack_and_stops_on_ctrl_c(tmp_path):
     # Its log goes to a file: an undrained stderr pipe fills up and blocks the demo's exit.
     log = (tmp_path / "demo.log").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "demo", "--port", "0"],
+        preexec_fn=_ctrl_c_reaches_it,
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
@@ -84,6 +92,7 @@ def test_demo_databricks_urls_work_with_the_sdk_and_runs_start_and_finish():
         del env[var]  # only what the demo printed
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "demo", "--port", "0"],
+        preexec_fn=_ctrl_c_reaches_it,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
