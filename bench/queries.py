@@ -63,7 +63,12 @@ def floors(p: dict[str, Any]) -> dict[str, list[str]]:
                   "lakeflow.job_task_run_timeline", "lakeflow.jobs")
     }  # fmt: skip
     return probes | {
-        "failing_jobs": [f"{tl} WHERE period_end_time <= {_ts(now)}", "lakeflow.jobs"],
+        "failing_jobs": [
+            f"{tl} WHERE period_end_time <= {_ts(now)}",
+            f"{ttl} WHERE period_end_time <= {_ts(now)}"
+            f" AND period_end_time > {_ts(now - timedelta(days=90))}",
+            "lakeflow.jobs",
+        ],  # fmt: skip
         "job_durations": [f"{tl} WHERE period_end_time > {_ts(now - timedelta(days=30))}"],
         "job_routing": ["lakeflow.jobs"],
         "workspaces": ["access.workspaces_latest"],

@@ -62,6 +62,8 @@ class FailingJob:
     owner: str | None
     workspace_name: str | None
     workspace_url: str | None
+    # The latest run's failed task keys (its last attempt and last repair win); () if unknown.
+    failed_tasks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

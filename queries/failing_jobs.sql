@@ -11,6 +11,12 @@
 -- deleted by :now are left out. Workspace names come from a separate, optional lookup. The
 -- owner falls back to the run_as of the job's latest billing row in 30 days: the jobs table's
 -- run_as_user_name and creator_user_name are empty in rows written before December 2025.
+-- The latest run's failed tasks come from job_task_run_timeline (what its Rerun button's
+-- confirm names): a task failed when its terminal row with the greatest period_end_time did (a
+-- tie with a success is not a failure), so a retried task is judged by its last attempt and a
+-- repaired run by its last repair (a task a repair did not rerun keeps its earlier state). Only
+-- the listed runs' task rows are grouped, from the same 90 days up to :now (a run older than
+-- the 60 days the Jobs API keeps cannot be repaired anyway).
 -- Params:
 --   :now TIMESTAMP  the injected clock (UTC); rows after it are ignored, so --at replays
 --   :since TIMESTAMP  window start (UTC)
@@ -26,6 +32,7 @@
 --   result_state STRING  ERROR, FAILED or TIMED_OUT
 --   termination_code STRING  e.g. RUN_EXECUTION_ERROR
 --   owner STRING  tags['owner'], run_as_user_name, creator_user_name, else billing's run_as
+--   failed_tasks STRING  that run's failed task keys, sorted, comma-separated; empty if unknown
 WITH candidates AS (
   -- Jobs whose last terminal row in the window is not a success: every failing job is one
   -- (its latest decisive run ended in the window in a failure, and a success row after it
@@ -161,6 +168,32 @@ billed_as AS (
     AND u.usage_end_time <= :now
     AND u.identity_metadata.run_as IS NOT NULL
   GROUP BY u.workspace_id, u.usage_metadata.job_id
+),
+task_final AS (
+  -- Each task of the listed runs: when its last failed row and its last other terminal row
+  -- ended. One pass, grouped by task, over only those runs' terminal rows.
+  SELECT
+    t.workspace_id,
+    t.job_run_id,
+    t.task_key,
+    max(t.period_end_time) FILTER (WHERE t.result_state IN ('ERROR', 'FAILED', 'TIMED_OUT'))
+      AS failed_at,
+    max(t.period_end_time) FILTER (WHERE t.result_state NOT IN ('ERROR', 'FAILED', 'TIMED_OUT'))
+      AS other_at
+  FROM system.lakeflow.job_task_run_timeline AS t
+  JOIN named AS n
+    ON n.workspace_id = t.workspace_id AND n.job_id = t.job_id AND n.run_id = t.job_run_id
+  WHERE t.result_state IS NOT NULL
+    AND t.period_end_time <= :now
+    AND t.period_end_time > :now - INTERVAL 90 DAYS
+  GROUP BY t.workspace_id, t.job_run_id, t.task_key
+),
+failed_tasks AS (
+  -- A task failed when its final row did: its last failure ended after any other final row.
+  SELECT workspace_id, job_run_id, concat_ws(', ', array_sort(collect_set(task_key))) AS keys
+  FROM task_final
+  WHERE failed_at IS NOT NULL AND (other_at IS NULL OR failed_at > other_at)
+  GROUP BY workspace_id, job_run_id
 )
 SELECT
   n.workspace_id,
@@ -173,7 +206,9 @@ SELECT
   n.end_time AS last_failure_time,
   n.result_state,
   n.termination_code,
-  coalesce(n.job_owner, b.run_as) AS owner
+  coalesce(n.job_owner, b.run_as) AS owner,
+  coalesce(t.keys, '') AS failed_tasks
 FROM named AS n
 LEFT JOIN billed_as AS b ON b.workspace_id = n.workspace_id AND b.job_id = n.job_id
+LEFT JOIN failed_tasks AS t ON t.workspace_id = n.workspace_id AND t.job_run_id = n.run_id
 ORDER BY n.streak DESC, n.failures_in_window DESC, n.end_time DESC, n.workspace_id, n.job_id

@@ -9,9 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.browserkit import CHROMIUM, CHROMIUM_ARGS
-from tests.support.demo import Demo, make_demo
-from tests.support.postgres import PostgresUnavailable, start_postgres
+# The shared helpers assert too (tests/support/ask.py, chart.py, ...): rewritten like test
+# modules, so a failing check shows its values. Registered before they are imported.
+pytest.register_assert_rewrite("tests.support")
+
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.demo import Demo, make_demo  # noqa: E402
+from tests.support.postgres import PostgresUnavailable, start_postgres  # noqa: E402
 
 
 @pytest.fixture(scope="session")

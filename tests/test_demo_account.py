@@ -12,7 +12,7 @@ from bot.errors import UserError
 from bot.warehouse.duckdb_backend import DuckDBWarehouse
 from bot.warehouse.loader import open_db
 from sandbox.demo_account import DemoStory, generate, seed_command
-from tests.dbcompare import differing_tables, row_counts
+from tests.support.dbcompare import differing_tables, row_counts
 
 END = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 END_NAIVE = END.replace(tzinfo=None)

@@ -23,7 +23,7 @@ from bot.warehouse.loader import (
     open_db,
 )
 from sandbox.demo_account import generate
-from tests.dbcompare import differing_tables, row_counts
+from tests.support.dbcompare import differing_tables, row_counts
 
 GOOD = Path(__file__).parent / "data" / "load" / "good"
 END = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -65,4 +65,5 @@ def failing_job(config: Config, row: FailingJob) -> FailingJobView:
         rerun_value=rerun_value,
         owner=row.owner,
         owner_id=config.owner_slack_id(row.owner),
+        failed_tasks=row.failed_tasks,
     )

@@ -36,6 +36,8 @@ class FailingJobView:
     rerun_value: str | None
     owner: str | None
     owner_id: str | None
+    # The task keys the Rerun confirm names (the latest run's failed tasks); () when unknown.
+    failed_tasks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.databricks.errors import ApiError
-from sandbox.databricks.workspace import Workspace
+from sandbox.databricks.workspace import DatabricksWorkspace
 
 # An OAuth access token lives an hour (`expires_in` 3600, as Databricks issues them), by the
 # world's clock: past it the token is refused and the SDK must fetch a new one.
 TOKEN_LIFETIME = 3600
 
 
-def authenticate(ws: Workspace, header: str | None, now_ms: int) -> str:
+def authenticate(ws: DatabricksWorkspace, header: str | None, now_ms: int) -> str:
     """The principal behind an Authorization header, or the refusal Databricks gives."""
     if not header or not header.lower().startswith("bearer "):
         raise ApiError(
@@ -45,7 +45,7 @@ def authenticate(ws: Workspace, header: str | None, now_ms: int) -> str:
     return principal
 
 
-def host_metadata(ws: Workspace, base_url: str) -> dict[str, Any]:
+def host_metadata(ws: DatabricksWorkspace, base_url: str) -> dict[str, Any]:
     return {"oidc_endpoint": f"{base_url}/oidc", "workspace_id": str(ws.workspace_id)}
 
 
@@ -75,7 +75,7 @@ def _client(form: Mapping[str, str], header: str | None) -> tuple[str | None, st
 
 
 def issue_token(
-    ws: Workspace, form: Mapping[str, str], header: str | None, now_ms: int
+    ws: DatabricksWorkspace, form: Mapping[str, str], header: str | None, now_ms: int
 ) -> tuple[int, dict[str, Any]]:
     """The token endpoint: (status, body) in OAuth's own error spelling, which the SDK reads."""
     if form.get("grant_type") != "client_credentials":

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.databricks.errors import invalid
-from sandbox.databricks.workspace import Workspace
+from sandbox.databricks.workspace import DatabricksWorkspace
 
 
 @dataclass
 class Call:
-    ws: Workspace
+    ws: DatabricksWorkspace
     principal: str
     now: int  # epoch ms, from the world's clock
     query: Mapping[str, str]

@@ -11,7 +11,7 @@ from typing import Any
 from sandbox.databricks.call import Call
 from sandbox.databricks.errors import ApiError, invalid
 from sandbox.databricks.model import ADMINS, LEVELS, Group, Job, User
-from sandbox.databricks.workspace import Workspace
+from sandbox.databricks.workspace import DatabricksWorkspace
 
 Handler = Callable[[Call], dict[str, Any]]
 
@@ -30,13 +30,13 @@ def _job(call: Call) -> Job:
     return job
 
 
-def _principal_entry(ws: Workspace, principal: str) -> dict[str, Any]:
+def _principal_entry(ws: DatabricksWorkspace, principal: str) -> dict[str, Any]:
     if principal == ws.sp.application_id:
         return {"service_principal_name": principal, "display_name": ws.sp.display_name}
     return {"user_name": principal, "display_name": ws.display_name(principal)}
 
 
-def permissions_json(ws: Workspace, job: Job) -> dict[str, Any]:
+def permissions_json(ws: DatabricksWorkspace, job: Job) -> dict[str, Any]:
     acl: list[dict[str, Any]] = []
     for principal, level in job.acl_users.items():
         entry = _principal_entry(ws, principal)
@@ -104,7 +104,7 @@ def permissions_patch(call: Call) -> dict[str, Any]:
 
 
 # -- SCIM --------------------------------------------------------------------------------
-def _groups_of(ws: Workspace, principal: str) -> list[dict[str, Any]]:
+def _groups_of(ws: DatabricksWorkspace, principal: str) -> list[dict[str, Any]]:
     """A user's `groups`: its direct groups, type "direct". No Databricks source says whether
     workspace SCIM also lists groups reached through nested groups (RFC 7643 §4.1.2 allows it,
     as type "indirect"), so by default they are left out, and a client must walk nested groups
@@ -119,7 +119,7 @@ def _groups_of(ws: Workspace, principal: str) -> list[dict[str, Any]]:
     return out
 
 
-def user_json(ws: Workspace, user: User) -> dict[str, Any]:
+def user_json(ws: DatabricksWorkspace, user: User) -> dict[str, Any]:
     return {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "id": user.id,
@@ -131,7 +131,7 @@ def user_json(ws: Workspace, user: User) -> dict[str, Any]:
     }
 
 
-def group_json(ws: Workspace, group: Group) -> dict[str, Any]:
+def group_json(ws: DatabricksWorkspace, group: Group) -> dict[str, Any]:
     members = [
         {
             "display": ws.users[u].display_name,

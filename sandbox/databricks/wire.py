@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.databricks.model import Job, Outcome, RepairEntry, Run, TaskAttempt
-from sandbox.databricks.workspace import Workspace
+from sandbox.databricks.workspace import DatabricksWorkspace
 
 PAGE = 100  # 2.2 pages every array of runs/get and jobs/get past 100 elements
 
@@ -50,11 +50,11 @@ def _status(state: str, how: Outcome | None, queue_reason: str | None = None) ->
     return out
 
 
-def _page_url(ws: Workspace, job_id: int, run_id: int) -> str:
+def _page_url(ws: DatabricksWorkspace, job_id: int, run_id: int) -> str:
     return f"{ws.host}/?o={ws.workspace_id}#job/{job_id}/run/{run_id}"
 
 
-def task_json(ws: Workspace, run: Run, a: TaskAttempt, now: int) -> dict[str, Any]:
+def task_json(ws: DatabricksWorkspace, run: Run, a: TaskAttempt, now: int) -> dict[str, Any]:
     end = a.end_time or (now if a.start_time else 0)
     execution = max(0, end - a.start_time - a.setup_duration) if a.start_time else 0
     out: dict[str, Any] = {
@@ -106,7 +106,7 @@ def run_duration(run: Run, now: int) -> int:
 
 
 def run_json(
-    ws: Workspace,
+    ws: DatabricksWorkspace,
     run: Run,
     now: int,
     *,
@@ -158,7 +158,7 @@ def run_json(
     return out
 
 
-def attempt_as_run(ws: Workspace, run: Run, a: TaskAttempt, now: int) -> dict[str, Any]:
+def attempt_as_run(ws: DatabricksWorkspace, run: Run, a: TaskAttempt, now: int) -> dict[str, Any]:
     """A task run seen as a run of its own (runs/get on a task run_id, get-output metadata)."""
     t = task_json(ws, run, a, now)
     t.update(
@@ -176,7 +176,7 @@ def attempt_as_run(ws: Workspace, run: Run, a: TaskAttempt, now: int) -> dict[st
     return t
 
 
-def job_json(ws: Workspace, job: Job, *, tasks: bool, page: int = 0) -> dict[str, Any]:
+def job_json(ws: DatabricksWorkspace, job: Job, *, tasks: bool, page: int = 0) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "name": job.name,
         "format": "MULTI_TASK",

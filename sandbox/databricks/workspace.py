@@ -1,4 +1,4 @@
-"""Workspace: one Databricks workspace's identities (users, groups, the bot's service
+"""DatabricksWorkspace: one Databricks workspace's identities (users, groups, the bot's service
 principal, tokens), its jobs with their ACLs, and its RunBook.
 
 Permission answers live here because they need users, groups and jobs together. Callers hold
@@ -16,7 +16,7 @@ from sandbox.databricks.model import ADMINS, RANK, Group, Job, ServicePrincipal,
 from sandbox.databricks.runs import RunBook
 
 
-class Workspace:
+class DatabricksWorkspace:
     def __init__(self, workspace_id: int, name: str) -> None:
         self.workspace_id = workspace_id
         self.name = name

@@ -25,7 +25,7 @@ from sandbox.databricks.model import (
     User,
     outcome,
 )
-from sandbox.databricks.workspace import Workspace
+from sandbox.databricks.workspace import DatabricksWorkspace
 
 TaskSpec = str | tuple[str, Iterable[str]] | Task | Mapping[str, Any]
 
@@ -52,7 +52,7 @@ class World:
         self.lock = threading.RLock()
         source = clock or SystemClock()
         self._now: Callable[[], datetime] = source.now if hasattr(source, "now") else source
-        self.workspaces: dict[int, Workspace] = {}
+        self.workspaces: dict[int, DatabricksWorkspace] = {}
         self._ws_ids = itertools.count(1_000_000_000_000_001)
         # Task results longer than this are cut in runs/get-output, as Databricks cuts at 5 MB.
         self.output_limit = 5 * 1024 * 1024
@@ -63,18 +63,18 @@ class World:
     def _at(self, at: datetime | None) -> int:
         return self.now_ms() if at is None else to_ms(at)
 
-    def workspace(self, workspace_id: int) -> Workspace:
+    def workspace(self, workspace_id: int) -> DatabricksWorkspace:
         return self.workspaces[workspace_id]
 
     # -- identities ----------------------------------------------------------------------
-    def add_workspace(self, name: str, workspace_id: int | None = None) -> Workspace:
+    def add_workspace(self, name: str, workspace_id: int | None = None) -> DatabricksWorkspace:
         """A workspace with an admin service principal (OAuth M2M `sp.application_id` /
         `sp.client_secret`) and a PAT of that principal (`token`)."""
         with self.lock:
             ws_id = workspace_id if workspace_id is not None else next(self._ws_ids)
             if ws_id in self.workspaces:
                 raise ValueError(f"workspace {ws_id} exists")
-            ws = Workspace(ws_id, name)
+            ws = DatabricksWorkspace(ws_id, name)
             self.workspaces[ws_id] = ws
             return ws
 
@@ -113,7 +113,7 @@ class World:
             return group
 
     @staticmethod
-    def _group(ws: Workspace, name: str) -> Group:
+    def _group(ws: DatabricksWorkspace, name: str) -> Group:
         if name not in ws.groups:
             ws.groups[name] = Group(str(ws.new_id()), name)
         return ws.groups[name]

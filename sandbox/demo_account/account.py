@@ -200,7 +200,7 @@ def _story(seed, w, wss, specs, outcomes, clusters, change, corrections, rows) -
         ids.setdefault(j.job_id, set()).add(j.ws.id)
     return S.DemoStory(
         seed=seed, start=_dt(w.start), end=_dt(w.end),
-        workspaces=tuple(S.Workspace(x.id, x.name, x.url) for x in wss), jobs=len(specs),
+        workspaces=tuple(S.DemoWorkspace(x.id, x.name, x.url) for x in wss), jobs=len(specs),
         failing=tuple(failing), late=tuple(late), cost_spike=cost_spike,
         in_progress=tuple(S.InProgressRun(ref(j), rid, _dt(st))
                           for j, o in outcomes for rid, st in o.in_progress),

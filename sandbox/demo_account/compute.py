@@ -11,7 +11,7 @@ import random
 
 from sandbox.demo_account import catalog as C
 from sandbox.demo_account.billing import ap_usage_rows
-from sandbox.demo_account.plan import DAY, HOUR, ApCluster, Window, Workspace
+from sandbox.demo_account.plan import DAY, HOUR, ApCluster, Window, WorkspacePlan
 from sandbox.demo_account.rows import CLUSTERS, NODE_TIMELINE, NODE_TYPES, WORKSPACES, Batch
 
 NODE_TIMELINE_CLUSTERS = 12
@@ -19,7 +19,7 @@ NODE_TIMELINE_DAYS = 2
 _DISK = {"/": 30_000_000_000, "/local_disk0": 140_000_000_000}
 
 
-def static_rows(batch: Batch, workspaces: list[Workspace]) -> None:
+def static_rows(batch: Batch, workspaces: list[WorkspacePlan]) -> None:
     for n in C.NODE_TYPES:
         batch.rows[NODE_TYPES].append((n.name, n.cores, n.memory_mb, n.gpus))
     for ws in workspaces:

@@ -34,7 +34,7 @@ class Window:
 
 
 @dataclass
-class Workspace:
+class WorkspacePlan:
     index: int
     id: str
     name: str
@@ -49,7 +49,7 @@ class Workspace:
 
 @dataclass
 class ApCluster:
-    ws: Workspace
+    ws: WorkspacePlan
     cluster_id: str
     name: str
     pattern: str  # always_on (jobs run on it) | idle (forgotten, autotermination off) | business
@@ -74,7 +74,7 @@ class TaskSpec:
 
 @dataclass
 class JobSpec:
-    ws: Workspace
+    ws: WorkspacePlan
     local: int
     job_id: str
     name: str
@@ -142,7 +142,7 @@ def cluster_id(rng: random.Random, created: int) -> str:
     return f"{tm.tm_mon:02d}{tm.tm_mday:02d}-{tm.tm_hour:02d}{tm.tm_min:02d}{tm.tm_sec:02d}-{tail}"
 
 
-def make_workspaces(rng: random.Random, count: int, window: Window) -> list[Workspace]:
+def make_workspaces(rng: random.Random, count: int, window: Window) -> list[WorkspacePlan]:
     out = []
     for i in range(count):
         wid = str(rng.randrange(10**15, 10**16))
@@ -150,7 +150,9 @@ def make_workspaces(rng: random.Random, count: int, window: Window) -> list[Work
         name = base if i < len(C.WORKSPACE_NAMES) else f"{base}-{i // len(C.WORKSPACE_NAMES) + 1}"
         url = f"https://adb-{wid}.{rng.randint(1, 19)}.azuredatabricks.net"
         ids = (i + 1) * JOB_ID_RANGE + (int(wid) % 10**12) * 10
-        out.append(Workspace(i, wid, name, url, window.start - rng.randint(200, 900) * DAY, ids))
+        out.append(
+            WorkspacePlan(i, wid, name, url, window.start - rng.randint(200, 900) * DAY, ids)
+        )
     return out
 
 
@@ -160,7 +162,7 @@ _AP_NAMES = ("shared-analytics", "bi-adhoc-forgotten", "data-eng-interactive", "
 _AP_TEAMS = ("analytics", None, "data-eng", "ml-platform", "analytics", "growth")
 
 
-def make_ap_clusters(ws: Workspace, count: int, window: Window, seed: int) -> list[ApCluster]:
+def make_ap_clusters(ws: WorkspacePlan, count: int, window: Window, seed: int) -> list[ApCluster]:
     rng = random.Random(f"{seed}/ap/{ws.index}")
     out = []
     for k in range(count):
@@ -226,7 +228,7 @@ def _schedule(rng: random.Random, kind: str) -> tuple[int, int, int, float, floa
 
 
 def make_job(
-    ws: Workspace, local: int, seed: int, window: Window, wk: C.WellKnown | None,
+    ws: WorkspacePlan, local: int, seed: int, window: Window, wk: C.WellKnown | None,
     used_names: set[str], ap: ApCluster | None,
 ) -> JobSpec:  # fmt: skip
     rng = random.Random(f"{seed}/job/{ws.index}/{local}")

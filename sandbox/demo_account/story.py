@@ -70,7 +70,7 @@ class IdleCluster:
 
 
 @dataclass(frozen=True)
-class Workspace:
+class DemoWorkspace:
     workspace_id: str
     name: str
     url: str
@@ -81,7 +81,7 @@ class DemoStory:
     seed: int
     start: datetime  # first instant with data (UTC)
     end: datetime  # the "now" the account was generated at (UTC)
-    workspaces: tuple[Workspace, ...]
+    workspaces: tuple[DemoWorkspace, ...]
     jobs: int
     failing: tuple[FailingJob, ...]  # streak desc, then name
     late: tuple[LateJob, ...]

@@ -23,7 +23,7 @@ from sandbox.slack.faults import Faults
 from sandbox.slack.interaction import InteractionError
 from sandbox.slack.server import SandboxServer
 from sandbox.slack.state import ApiCall, Message
-from sandbox.slack.workspace import Workspace
+from sandbox.slack.workspace import SlackWorkspace
 
 DEFAULT_CHANNEL = "C02ALERTS"
 
@@ -63,7 +63,7 @@ class SlackSandbox:
         self,
         app_request_url: str | None = None,
         signing_secret: str | None = None,
-        workspace: Workspace | None = None,
+        workspace: SlackWorkspace | None = None,
         *,
         port: int = 0,
         ack_deadline: float | None = None,
@@ -115,7 +115,7 @@ class SlackSandbox:
         return self.server.state.ws.bot.app_token
 
     @property
-    def workspace(self) -> Workspace:
+    def workspace(self) -> SlackWorkspace:
         return self.server.state.ws
 
     @property

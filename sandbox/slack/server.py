@@ -33,7 +33,7 @@ from sandbox.slack.socket_mode import SocketHub
 from sandbox.slack.state import State
 from sandbox.slack.views import Triggers
 from sandbox.slack.webapi import WebApi
-from sandbox.slack.workspace import Workspace, default_workspace
+from sandbox.slack.workspace import SlackWorkspace, default_workspace
 
 STATIC_DIR = Path(__file__).parent / "static"
 PLACEHOLDER = (
@@ -47,7 +47,7 @@ class SandboxServer:
         self,
         app_request_url: str | None = None,
         signing_secret: str | None = None,
-        workspace: Workspace | None = None,
+        workspace: SlackWorkspace | None = None,
         *,
         host: str = "127.0.0.1",
         port: int = 0,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.slack.workspace import Channel, Workspace
+from sandbox.slack.workspace import Channel, SlackWorkspace
 
 VISIBLE_METHODS = ("chat.", "views.", "reactions.", "files.completeUploadExternal")
 Listener = Callable[[str, dict[str, Any], str | None], None]
@@ -127,7 +127,7 @@ class ApiCall:
 
 
 class State:
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: SlackWorkspace) -> None:
         self.ws = workspace
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)

@@ -1,4 +1,5 @@
-"""The sandbox workspace: team, the bot's identity and scopes, users, channels, user groups.
+"""`SlackWorkspace`, the sandbox's Slack workspace: team, the bot's identity and scopes, users,
+channels, user groups.
 
 Built-in defaults give a small, believable team; a short YAML file can replace any part.
 """
@@ -76,7 +77,7 @@ class Bot:
 
 
 @dataclass
-class Workspace:
+class SlackWorkspace:
     team_id: str = "T0SANDBOX"
     team_name: str = "Sandbox Data Co"
     domain: str = "sandbox-data"
@@ -106,7 +107,7 @@ class Workspace:
         return [u for u in self.users if not u.is_bot]
 
 
-def default_workspace() -> Workspace:
+def default_workspace() -> SlackWorkspace:
     """A small data team: public, private and archived channels, an on-call group."""
     people = [
         User("U01ALICE", "alice", "Alice Jansen", "alice", "alice@example.com"),
@@ -115,7 +116,7 @@ def default_workspace() -> Workspace:
         User("U04DAVE", "dave", "Dave Müller", "dave", "dave@example.com", tz="America/New_York"),
     ]
     bot = Bot()
-    ws = Workspace(bot=bot, users=list(people))
+    ws = SlackWorkspace(bot=bot, users=list(people))
     ws.users.append(User(bot.user_id, bot.name, "Jobs Bot", bot.name, None, is_bot=True))
     everyone = {u.id for u in people}
     ws.channels = [
@@ -141,7 +142,7 @@ def default_workspace() -> Workspace:
     return ws
 
 
-def load_workspace(path: str | Path) -> Workspace:
+def load_workspace(path: str | Path) -> SlackWorkspace:
     """Read a workspace YAML; keys left out keep their built-in defaults.
 
     Shape: ``team: {id, name, domain}``, ``scopes: [...]``, ``commands: [/jobs]``, ``should_escape: false``,
@@ -159,7 +160,7 @@ def load_workspace(path: str | Path) -> Workspace:
     return workspace_from_dict(raw, where=str(path))
 
 
-def workspace_from_dict(raw: dict[str, Any], where: str = "workspace") -> Workspace:
+def workspace_from_dict(raw: dict[str, Any], where: str = "workspace") -> SlackWorkspace:
     ws = default_workspace()
     bot = ws.bot
     team = raw.get("team") or {}

@@ -20,7 +20,7 @@ from sandbox import DEMO_CONFIG
 from sandbox.databricks import World
 from sandbox.databricks.server import LocalDatabricks
 from sandbox.slack.driver import SlackSandbox
-from tests.jobs_api.conftest import START, make_api, workspace_config
+from tests.support.jobs_api import START, make_api, workspace_config
 
 WS = 4242
 

@@ -20,7 +20,7 @@ from bot.warehouse import open_warehouse
 from sandbox import DEMO_CONFIG
 from sandbox.databricks import LocalDatabricks, World
 from sandbox.slack.driver import SlackSandbox
-from tests.jobs_api.conftest import START, make_api, workspace_config
+from tests.support.jobs_api import START, make_api, workspace_config
 from tests.support.postgres import fresh_schema
 
 WS = 777

@@ -23,7 +23,7 @@ from bot.store import Store
 from bot.store.records import IncidentKey, IncidentKind, OutboxKind
 from sandbox import DEMO_CONFIG
 from sandbox.databricks import LocalDatabricks, World
-from tests.jobs_api.conftest import START, make_api, workspace_config
+from tests.support.jobs_api import START, make_api, workspace_config
 
 WS = 1234567890
 

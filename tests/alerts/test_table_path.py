@@ -20,7 +20,7 @@ from bot.store import Store
 from bot.store.records import OutboxKind
 from bot.warehouse import open_warehouse, queries
 from sandbox import DEMO_CONFIG
-from tests.warehouse.wh_world import World, utc
+from tests.support.wh_world import World, utc
 
 NOW = utc("2026-03-02 09:00")
 TABLES_ONLY, WATCHED = "111", "222"

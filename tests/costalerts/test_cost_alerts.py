@@ -16,8 +16,8 @@ from bot.service.cost_alerts import CostScan
 from bot.slack.blocks_check import problems
 from bot.store import Store
 from bot.store.records import IncidentKind, OutboxKind, Verdict
-from tests.costalerts.conftest import DAY, NOON, outbox, spend, usual_month
-from tests.warehouse.wh_world import World
+from tests.support.proactive import DAY, NOON, outbox, spend, usual_month
+from tests.support.wh_world import World
 
 WS = "1001"
 EVIL = "<!channel> *boom* <http://evil|click>"

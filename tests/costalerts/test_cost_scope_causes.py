@@ -11,8 +11,8 @@ import pytest
 from bot.monitors import cost as monitor
 from bot.service import cost_alerts
 from bot.warehouse import open_warehouse, queries
-from tests.warehouse import worlds
-from tests.warehouse.wh_world import World
+from tests.support import worlds
+from tests.support.wh_world import World
 
 DAY = date(2026, 3, 4)
 K = monitor.CauseKind

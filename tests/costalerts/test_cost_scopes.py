@@ -31,8 +31,8 @@ from bot.service.cost_alerts import CostScan
 from bot.slack.blocks_check import problems
 from bot.store import Store
 from bot.store.records import IncidentKey, IncidentKind, OutboxKind, Verdict
-from tests.costalerts.conftest import CONFIG, DAY, JOBS_SKU, NOON, make_config, outbox, spend
-from tests.warehouse.wh_world import World
+from tests.support.proactive import CONFIG, DAY, JOBS_SKU, NOON, make_config, outbox, spend
+from tests.support.wh_world import World
 
 WS = "1001"
 SERVERLESS = "PREMIUM_JOBS_SERVERLESS_COMPUTE"

@@ -15,7 +15,7 @@ from bot.service.health import Health
 from bot.slack.blocks_check import problems
 from bot.store import Store
 from bot.store.records import IncidentKind, OutboxKind
-from tests.costalerts.conftest import NOON, outbox
+from tests.support.proactive import NOON, outbox
 
 
 def _health(config: Config, clock: FixedClock, renderer: Renderer, store: Store) -> Health:

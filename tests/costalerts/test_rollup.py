@@ -25,7 +25,7 @@ from bot.slack.notifier import Notifier
 from bot.store import Store
 from bot.store.records import IncidentKind, OutboxState
 from sandbox.slack.driver import SlackSandbox
-from tests.costalerts.conftest import NOON
+from tests.support.proactive import NOON
 
 WS = "1001"
 FINANCE, ALERTS = "C07FINANCE", "C02ALERTS"

@@ -14,7 +14,7 @@ from databricks.sdk.core import Config
 
 from bot.clock import FixedClock
 from sandbox.databricks import LocalDatabricks, World
-from sandbox.databricks.workspace import Workspace
+from sandbox.databricks.workspace import DatabricksWorkspace
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -45,12 +45,12 @@ def world(clock: FixedClock) -> World:
 
 
 @pytest.fixture
-def ws(world: World) -> Workspace:
+def ws(world: World) -> DatabricksWorkspace:
     return world.add_workspace("analytics")
 
 
 @pytest.fixture
-def server(world: World, ws: Workspace) -> Iterator[LocalDatabricks]:
+def server(world: World, ws: DatabricksWorkspace) -> Iterator[LocalDatabricks]:
     local = LocalDatabricks(world)
     local.start()
     yield local
@@ -62,7 +62,7 @@ Client = Callable[..., WorkspaceClient]
 
 
 @pytest.fixture
-def client(server: LocalDatabricks, ws: Workspace) -> Client:
+def client(server: LocalDatabricks, ws: DatabricksWorkspace) -> Client:
     """`client(oauth=False, **config)`: a real WorkspaceClient with small retry budgets."""
 
     def make(

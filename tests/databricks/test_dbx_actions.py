@@ -15,11 +15,13 @@ from databricks.sdk.errors import (
 from databricks.sdk.service.jobs import RepairHistoryItemType
 
 from sandbox.databricks import LocalDatabricks, World
-from sandbox.databricks.workspace import Workspace
+from sandbox.databricks.workspace import DatabricksWorkspace
 from tests.databricks.conftest import Client
 
 
-def test_run_now_is_idempotent_per_token(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_run_now_is_idempotent_per_token(
+    world: World, ws: DatabricksWorkspace, w: WorkspaceClient
+) -> None:
     job = world.add_job(ws.workspace_id, "adhoc", max_concurrent_runs=5)
     first = w.jobs.run_now(job.job_id, idempotency_token="slack-click-1", job_parameters={"d": "1"})
     again = w.jobs.run_now(job.job_id, idempotency_token="slack-click-1")
@@ -34,7 +36,7 @@ def test_run_now_is_idempotent_per_token(world: World, ws: Workspace, w: Workspa
 
 
 def test_run_now_queues_past_max_concurrent_runs(
-    world: World, ws: Workspace, w: WorkspaceClient
+    world: World, ws: DatabricksWorkspace, w: WorkspaceClient
 ) -> None:
     job = world.add_job(ws.workspace_id, "single")
     one = w.jobs.run_now(job.job_id).run_id
@@ -46,7 +48,7 @@ def test_run_now_queues_past_max_concurrent_runs(
     assert w.jobs.get_run(two).status.state.value == "RUNNING"
 
 
-def test_cancel(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_cancel(world: World, ws: DatabricksWorkspace, w: WorkspaceClient) -> None:
     job = world.add_job(ws.workspace_id, "long")
     run = world.start_run(ws.workspace_id, job.job_id)
     w.jobs.cancel_run(run.run_id)
@@ -58,7 +60,7 @@ def test_cancel(world: World, ws: Workspace, w: WorkspaceClient) -> None:
         w.jobs.cancel_run(4242)
 
 
-def _failed_run(world: World, ws: Workspace) -> tuple[int, int]:
+def _failed_run(world: World, ws: DatabricksWorkspace) -> tuple[int, int]:
     job = world.add_job(ws.workspace_id, "etl", ["extract", ("load", ["extract"]), "side"])
     run = world.start_run(ws.workspace_id, job.job_id)
     world.set_task_outcome(ws.workspace_id, run.run_id, "side")
@@ -66,7 +68,7 @@ def _failed_run(world: World, ws: Workspace) -> tuple[int, int]:
     return job.job_id, run.run_id
 
 
-def test_repair_validation(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_repair_validation(world: World, ws: DatabricksWorkspace, w: WorkspaceClient) -> None:
     job = world.add_job(ws.workspace_id, "etl")
     going = world.start_run(ws.workspace_id, job.job_id)
     with pytest.raises(InvalidState):  # a run still in progress cannot be repaired
@@ -91,7 +93,7 @@ def test_repair_validation(world: World, ws: Workspace, w: WorkspaceClient) -> N
 
 
 def test_repair_reruns_failed_tasks_and_records_history(
-    world: World, ws: Workspace, w: WorkspaceClient
+    world: World, ws: DatabricksWorkspace, w: WorkspaceClient
 ) -> None:
     _, run_id = _failed_run(world, ws)
     before = {t.task_key: t.run_id for t in w.jobs.get_run(run_id).tasks}
@@ -120,7 +122,7 @@ def test_repair_reruns_failed_tasks_and_records_history(
     assert old.metadata.state.result_state.value == "FAILED"
 
 
-def test_permissions_endpoint(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_permissions_endpoint(world: World, ws: DatabricksWorkspace, w: WorkspaceClient) -> None:
     world.add_user(ws.workspace_id, "ana@example.com", "Ana", groups=["data-eng"])
     job = world.add_job(ws.workspace_id, "etl", creator_user_name="ana@example.com")
     world.set_permissions(ws.workspace_id, job.job_id, groups={"data-eng": "CAN_MANAGE_RUN"})
@@ -139,7 +141,7 @@ def test_permissions_endpoint(world: World, ws: Workspace, w: WorkspaceClient) -
         w.jobs.get_permissions("777")
 
 
-def test_scim_lookup_with_groups(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_scim_lookup_with_groups(world: World, ws: DatabricksWorkspace, w: WorkspaceClient) -> None:
     world.add_group(ws.workspace_id, "analysts", subgroups=["juniors"])
     world.add_user(ws.workspace_id, "Bo@Example.com", "Bo", groups=["juniors"])
     world.add_user(ws.workspace_id, "cy@example.com", "Cy")
@@ -163,7 +165,7 @@ def test_scim_lookup_with_groups(world: World, ws: Workspace, w: WorkspaceClient
 
 
 def test_non_admin_callers_get_what_their_acl_allows(
-    world: World, ws: Workspace, server: LocalDatabricks, client: Client
+    world: World, ws: DatabricksWorkspace, server: LocalDatabricks, client: Client
 ) -> None:
     world.add_user(ws.workspace_id, "viewer@example.com", groups=["readers"])
     world.add_user(ws.workspace_id, "runner@example.com")

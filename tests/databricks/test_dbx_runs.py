@@ -18,11 +18,11 @@ from databricks.sdk.service.jobs import RunLifeCycleState, RunLifecycleStateV2St
 
 from bot.clock import FixedClock
 from sandbox.databricks import LocalDatabricks, World
-from sandbox.databricks.workspace import Workspace
+from sandbox.databricks.workspace import DatabricksWorkspace
 from tests.databricks.conftest import T0, Client
 
 
-def _runs(world: World, ws: Workspace, job_id: int, n: int, step: timedelta) -> list[int]:
+def _runs(world: World, ws: DatabricksWorkspace, job_id: int, n: int, step: timedelta) -> list[int]:
     ids = []
     for i in range(n):
         run = world.start_run(ws.workspace_id, job_id, at=T0 + i * step)
@@ -36,7 +36,7 @@ def _ms(minutes: float) -> int:
 
 
 def test_runs_list_pages_newest_start_first(
-    world: World, ws: Workspace, server: LocalDatabricks, w: WorkspaceClient
+    world: World, ws: DatabricksWorkspace, server: LocalDatabricks, w: WorkspaceClient
 ) -> None:
     job = world.add_job(ws.workspace_id, "hourly")
     ids = _runs(world, ws, job.job_id, 60, timedelta(minutes=1))
@@ -47,7 +47,7 @@ def test_runs_list_pages_newest_start_first(
 
 
 def test_runs_list_raw_page_tokens_go_both_ways(
-    world: World, ws: Workspace, server: LocalDatabricks
+    world: World, ws: DatabricksWorkspace, server: LocalDatabricks
 ) -> None:
     job = world.add_job(ws.workspace_id, "hourly")
     ids = _runs(world, ws, job.job_id, 7, timedelta(minutes=1))
@@ -67,7 +67,7 @@ def test_runs_list_raw_page_tokens_go_both_ways(
     assert "tasks" not in first["runs"][0]  # only with expand_tasks
 
 
-def test_runs_list_filters(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_runs_list_filters(world: World, ws: DatabricksWorkspace, w: WorkspaceClient) -> None:
     a = world.add_job(ws.workspace_id, "a", max_concurrent_runs=5)
     b = world.add_job(ws.workspace_id, "b")
     done = _runs(world, ws, a.job_id, 3, timedelta(minutes=10))
@@ -88,7 +88,9 @@ def test_runs_list_filters(world: World, ws: Workspace, w: WorkspaceClient) -> N
     assert [t.task_key for t in run.tasks] == ["main"]
 
 
-def test_runs_list_validation_errors(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_runs_list_validation_errors(
+    world: World, ws: DatabricksWorkspace, w: WorkspaceClient
+) -> None:
     with pytest.raises(InvalidParameterValue):
         list(w.jobs.list_runs(active_only=True, completed_only=True))
     with pytest.raises(InvalidParameterValue):
@@ -101,7 +103,7 @@ def test_runs_list_validation_errors(world: World, ws: Workspace, w: WorkspaceCl
 
 
 def test_runs_list_page_cost_does_not_grow_with_history(
-    world: World, ws: Workspace, w: WorkspaceClient
+    world: World, ws: DatabricksWorkspace, w: WorkspaceClient
 ) -> None:
     job = world.add_job(ws.workspace_id, "busy", max_concurrent_runs=10_000)
     for i in range(5000):
@@ -121,7 +123,7 @@ def test_runs_list_page_cost_does_not_grow_with_history(
 
 
 def test_runs_get_merges_task_pages(
-    world: World, ws: Workspace, server: LocalDatabricks, w: WorkspaceClient
+    world: World, ws: DatabricksWorkspace, server: LocalDatabricks, w: WorkspaceClient
 ) -> None:
     keys = [f"t{i:03}" for i in range(150)]
     job = world.add_job(ws.workspace_id, "wide", keys)
@@ -136,7 +138,7 @@ def test_runs_get_merges_task_pages(
 
 
 def test_runs_get_fields_and_not_found(
-    world: World, ws: Workspace, clock: FixedClock, w: WorkspaceClient
+    world: World, ws: DatabricksWorkspace, clock: FixedClock, w: WorkspaceClient
 ) -> None:
     job = world.add_job(
         ws.workspace_id,
@@ -165,7 +167,7 @@ def test_runs_get_fields_and_not_found(
         w.jobs.get(999)
 
 
-def test_get_output(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_get_output(world: World, ws: DatabricksWorkspace, w: WorkspaceClient) -> None:
     world.output_limit = 1000
     job = world.add_job(ws.workspace_id, "nb", ["a", "b"])
     run = world.start_run(ws.workspace_id, job.job_id)
@@ -191,7 +193,7 @@ def test_get_output(world: World, ws: Workspace, w: WorkspaceClient) -> None:
         w.jobs.get_run_output(12345)
 
 
-def test_jobs_list_and_get(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_jobs_list_and_get(world: World, ws: DatabricksWorkspace, w: WorkspaceClient) -> None:
     made = [world.add_job(ws.workspace_id, f"job-{i}", tags={"team": "x"}) for i in range(45)]
     listed = list(w.jobs.list(limit=20))
     assert [j.job_id for j in listed] == [j.job_id for j in made]
@@ -207,7 +209,9 @@ def test_jobs_list_and_get(world: World, ws: Workspace, w: WorkspaceClient) -> N
     assert len(list(w.jobs.list())) == 44
 
 
-def test_v21_alias_and_unknown_endpoint(client: Client, world: World, ws: Workspace) -> None:
+def test_v21_alias_and_unknown_endpoint(
+    client: Client, world: World, ws: DatabricksWorkspace
+) -> None:
     world.add_job(ws.workspace_id, "j")
     w = client()
     assert len(w.api_client.do("GET", "/api/2.1/jobs/list")["jobs"]) == 1
@@ -215,7 +219,9 @@ def test_v21_alias_and_unknown_endpoint(client: Client, world: World, ws: Worksp
         w.api_client.do("GET", "/api/2.0/clusters/list-nothing")
 
 
-def test_list_limits_as_documented(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_list_limits_as_documented(
+    world: World, ws: DatabricksWorkspace, w: WorkspaceClient
+) -> None:
     job = world.add_job(ws.workspace_id, "hourly")
     _runs(world, ws, job.job_id, 30, timedelta(minutes=1))
     path = "/api/2.2/jobs/runs/list"
@@ -235,7 +241,7 @@ def test_list_limits_as_documented(world: World, ws: Workspace, w: WorkspaceClie
     assert len(list(w.jobs.list())) == 4  # the SDK sends no limit: the default 20
 
 
-def test_runs_delete(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_runs_delete(world: World, ws: DatabricksWorkspace, w: WorkspaceClient) -> None:
     job = world.add_job(ws.workspace_id, "hourly", max_concurrent_runs=2)
     (done,) = _runs(world, ws, job.job_id, 1, timedelta(minutes=1))
     going = world.start_run(ws.workspace_id, job.job_id).run_id

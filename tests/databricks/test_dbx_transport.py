@@ -11,12 +11,12 @@ import requests
 from databricks.sdk.errors import PermissionDenied, TooManyRequests
 
 from sandbox.databricks import LocalDatabricks, World
-from sandbox.databricks.workspace import Workspace
+from sandbox.databricks.workspace import DatabricksWorkspace
 from tests.databricks.conftest import Client, SleeplessClock
 
 
 def test_missing_and_bad_credentials(
-    server: LocalDatabricks, ws: Workspace, client: Client
+    server: LocalDatabricks, ws: DatabricksWorkspace, client: Client
 ) -> None:
     url = server.url(ws.workspace_id) + "/api/2.2/jobs/list"
     missing = requests.get(url, timeout=5)
@@ -26,7 +26,7 @@ def test_missing_and_bad_credentials(
 
 
 def test_oauth_m2m_through_the_sdk_flow(
-    world: World, ws: Workspace, server: LocalDatabricks, client: Client
+    world: World, ws: DatabricksWorkspace, server: LocalDatabricks, client: Client
 ) -> None:
     world.add_job(ws.workspace_id, "j")
     w = client(oauth=True)
@@ -40,7 +40,7 @@ def test_oauth_m2m_through_the_sdk_flow(
 
 
 def test_429_retry_after_is_honoured(
-    server: LocalDatabricks, ws: Workspace, client: Client
+    server: LocalDatabricks, ws: DatabricksWorkspace, client: Client
 ) -> None:
     sdk_clock = SleeplessClock()
     w = client(clock=sdk_clock, retry_timeout_seconds=60)
@@ -51,7 +51,9 @@ def test_429_retry_after_is_honoured(
     assert len(sdk_clock.sleeps) == 3 and all(7 <= s < 8 for s in sdk_clock.sleeps)
 
 
-def test_429_with_real_sleep(server: LocalDatabricks, ws: Workspace, client: Client) -> None:
+def test_429_with_real_sleep(
+    server: LocalDatabricks, ws: DatabricksWorkspace, client: Client
+) -> None:
     server.faults(ws.workspace_id).throttle(1, retry_after=1)
     began = time.monotonic()
     assert list(client().jobs.list()) == []
@@ -59,7 +61,7 @@ def test_429_with_real_sleep(server: LocalDatabricks, ws: Workspace, client: Cli
 
 
 def test_throttled_past_the_retry_budget(
-    server: LocalDatabricks, ws: Workspace, client: Client
+    server: LocalDatabricks, ws: DatabricksWorkspace, client: Client
 ) -> None:
     w = client(clock=SleeplessClock(), retry_timeout_seconds=30)
     server.faults(ws.workspace_id).throttle(1000, retry_after=10)
@@ -69,7 +71,7 @@ def test_throttled_past_the_retry_budget(
     assert server.calls(ws.workspace_id)["jobs/list"] == 3  # at t=0, 10 and 20 s
 
 
-def test_503_is_retried(server: LocalDatabricks, ws: Workspace, client: Client) -> None:
+def test_503_is_retried(server: LocalDatabricks, ws: DatabricksWorkspace, client: Client) -> None:
     sdk_clock = SleeplessClock()
     w = client(clock=sdk_clock)
     server.faults(ws.workspace_id).unavailable(2)  # no Retry-After: the SDK waits 1 s
@@ -78,7 +80,7 @@ def test_503_is_retried(server: LocalDatabricks, ws: Workspace, client: Client) 
     assert all(1 <= s < 2 for s in sdk_clock.sleeps)
 
 
-def test_slow_answers(server: LocalDatabricks, ws: Workspace, client: Client) -> None:
+def test_slow_answers(server: LocalDatabricks, ws: DatabricksWorkspace, client: Client) -> None:
     server.faults(ws.workspace_id).slow(0.3, calls=1)
     w = client()
     began = time.monotonic()
@@ -90,7 +92,7 @@ def test_slow_answers(server: LocalDatabricks, ws: Workspace, client: Client) ->
 
 
 def test_slower_than_the_http_timeout(
-    server: LocalDatabricks, ws: Workspace, client: Client
+    server: LocalDatabricks, ws: DatabricksWorkspace, client: Client
 ) -> None:
     w = client(http_timeout_seconds=0.2, retry_timeout_seconds=30, clock=SleeplessClock())
     server.faults(ws.workspace_id).slow(0.5, calls=1)
@@ -98,7 +100,9 @@ def test_slower_than_the_http_timeout(
     assert server.calls(ws.workspace_id)["jobs/list"] == 2
 
 
-def test_workspace_down_and_back(server: LocalDatabricks, ws: Workspace, client: Client) -> None:
+def test_workspace_down_and_back(
+    server: LocalDatabricks, ws: DatabricksWorkspace, client: Client
+) -> None:
     w = client(clock=SleeplessClock(), retry_timeout_seconds=3)
     url = server.url(ws.workspace_id)
     server.take_down(ws.workspace_id)
@@ -112,7 +116,7 @@ def test_workspace_down_and_back(server: LocalDatabricks, ws: Workspace, client:
 
 
 def test_two_workspaces_are_separate_hosts(
-    world: World, ws: Workspace, server: LocalDatabricks, client: Client
+    world: World, ws: DatabricksWorkspace, server: LocalDatabricks, client: Client
 ) -> None:
     other = world.add_workspace("finance")
     urls = server.start()
@@ -125,7 +129,9 @@ def test_two_workspaces_are_separate_hosts(
     assert client(other.workspace_id).config.workspace_id == str(other.workspace_id)
 
 
-def test_call_counter(world: World, ws: Workspace, server: LocalDatabricks, client: Client) -> None:
+def test_call_counter(
+    world: World, ws: DatabricksWorkspace, server: LocalDatabricks, client: Client
+) -> None:
     job = world.add_job(ws.workspace_id, "j")
     run = world.start_run(ws.workspace_id, job.job_id)
     w = client()

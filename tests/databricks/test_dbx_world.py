@@ -10,11 +10,13 @@ from databricks.sdk import WorkspaceClient
 
 from sandbox.databricks import World
 from sandbox.databricks.errors import ApiError
-from sandbox.databricks.workspace import Workspace
+from sandbox.databricks.workspace import DatabricksWorkspace
 from tests.databricks.conftest import T0
 
 
-def test_task_retry_makes_a_new_attempt(world: World, ws: Workspace, w: WorkspaceClient) -> None:
+def test_task_retry_makes_a_new_attempt(
+    world: World, ws: DatabricksWorkspace, w: WorkspaceClient
+) -> None:
     job = world.add_job(ws.workspace_id, "flaky", ["a", ("b", ["a"])])
     run = world.start_run(ws.workspace_id, job.job_id, at=T0)
     first = run.tasks["a"][0]
@@ -34,7 +36,7 @@ def test_task_retry_makes_a_new_attempt(world: World, ws: Workspace, w: Workspac
     assert b.start_time == int((T0 + timedelta(minutes=2)).timestamp() * 1000)  # waited for a
 
 
-def test_finish_run_results(world: World, ws: Workspace) -> None:
+def test_finish_run_results(world: World, ws: DatabricksWorkspace) -> None:
     job = world.add_job(ws.workspace_id, "dag", ["a", ("b", ["a"]), "c"], max_concurrent_runs=3)
     failed = world.finish_run(
         ws.workspace_id, world.start_run(ws.workspace_id, job.job_id).run_id, "FAILED", "x"
@@ -54,7 +56,7 @@ def test_finish_run_results(world: World, ws: Workspace) -> None:
         world.finish_run(ws.workspace_id, ok.run_id)
 
 
-def test_world_repair_validates_like_the_api(world: World, ws: Workspace) -> None:
+def test_world_repair_validates_like_the_api(world: World, ws: DatabricksWorkspace) -> None:
     job = world.add_job(ws.workspace_id, "j")
     run = world.start_run(ws.workspace_id, job.job_id)
     with pytest.raises(ApiError) as refused:
@@ -65,7 +67,7 @@ def test_world_repair_validates_like_the_api(world: World, ws: Workspace) -> Non
     assert run.history[-1].id == repair_id and run.active
 
 
-def test_pause_and_callable_clock(ws: Workspace) -> None:
+def test_pause_and_callable_clock(ws: DatabricksWorkspace) -> None:
     world = World(lambda: T0)
     space = world.add_workspace("x")
     job = world.add_job(space.workspace_id, "s", schedule={"quartz_cron_expression": "0 0 * * * ?"})

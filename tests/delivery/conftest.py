@@ -1,7 +1,7 @@
-"""Fixtures for the delivery tests: the end-to-end stack of tests/e2e (the real Bolt app over
-HTTP behind the local Slack sandbox, built by `bot.wiring`), a stack on a warehouse built by
-hand from rows, a workspace with a crowd of people, and a helper that types many commands at
-the same instant."""
+"""Fixtures for the delivery tests: the end-to-end stack of tests/support/stack.py (the real
+Bolt app over HTTP behind the local Slack sandbox, built by `bot.wiring`), a stack on a
+warehouse built by hand from rows, a workspace with a crowd of people, and a helper that types
+many commands at the same instant."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from bot.config import load_config
 from bot.warehouse import open_warehouse
 from sandbox import DEMO_CONFIG
 from sandbox.slack.driver import Seen, SlackSandbox
-from sandbox.slack.workspace import User, Workspace, default_workspace
-from tests.e2e.conftest import Stack, make_stack, stack, start_stack, stop_stack
-from tests.service.conftest import build_db
+from sandbox.slack.workspace import SlackWorkspace, User, default_workspace
+from tests.support.stack import Stack, make_stack, stack, start_stack, stop_stack
+from tests.support.system_rows import build_db
 
 __all__ = ["make_stack", "stack"]
 
 
-def crowd(n: int) -> Workspace:
+def crowd(n: int) -> SlackWorkspace:
     """The default workspace plus `n` people (U9000…), all in #data-alerts."""
     ws = default_workspace()
     alerts = ws.channel("C02ALERTS")
@@ -35,7 +35,7 @@ def crowd(n: int) -> Workspace:
     return ws
 
 
-def people(ws: Workspace) -> list[str]:
+def people(ws: SlackWorkspace) -> list[str]:
     return [u.id for u in ws.humans() if u.id.startswith("U9")]
 
 

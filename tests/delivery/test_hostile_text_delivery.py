@@ -10,8 +10,8 @@ import logging
 import pytest
 
 from bot.actions import JOBS_SHARE, MAX_VALUE_CHARS
-from tests.e2e.ask import ask
-from tests.e2e.conftest import Stack
+from tests.support.ask import ask
+from tests.support.stack import Stack
 
 INVISIBLE = ("\x00", "\x1b", "\x07", "\u202e", "\u2066", "\u200f")
 

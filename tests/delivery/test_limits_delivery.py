@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from bot.actions import JOBS_SHARE
 from sandbox.slack.blockkit import check_blocks
-from tests.e2e.ask import ask
-from tests.e2e.conftest import Stack
-from tests.service.conftest import job_row, run_row
+from tests.support.ask import ask
+from tests.support.stack import Stack
+from tests.support.system_rows import job_row, run_row
 
 
 def _failing(n_jobs: int, n_failing: int) -> tuple[list[dict], list[dict]]:

@@ -20,8 +20,8 @@ from bot.slack.http_server import BoltHttpServer
 from bot.warehouse import open_warehouse
 from sandbox.slack.driver import SlackSandbox
 from tests.delivery.conftest import at_once, crowd, people
-from tests.e2e.conftest import Stack
 from tests.support.demo import END, Demo, demo_config
+from tests.support.stack import Stack
 from tests.support.warehouse import ProbeWarehouse
 
 if TYPE_CHECKING:

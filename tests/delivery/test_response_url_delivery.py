@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from sandbox.slack.driver import SlackSandbox
-from tests.e2e.conftest import Stack
+from tests.support.stack import Stack
 from tests.support.warehouse import ProbeWarehouse
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.slack.driver import SlackSandbox
-from tests.e2e.conftest import Demo
-from tests.e2e.test_run_e2e import _config, _wait_for_line
+from tests.support.demo import Demo
+from tests.support.run_process import run_config, wait_for_line
 
 
 @pytest.fixture
@@ -59,13 +59,13 @@ def test_sigterm_finishes_the_answer_in_flight_then_exits(
     tmp_path: Path, demo: Demo, slow_bot
 ) -> None:
     with SlackSandbox(signing_secret="shutdown-secret") as sb:
-        cfg = _config(tmp_path, demo, sb, "http")
+        cfg = run_config(tmp_path, demo, sb, "http")
         env = {
             "SLACK_BOT_TOKEN": sb.workspace.bot.bot_token,
             "SLACK_SIGNING_SECRET": sb.signing_secret,
         }
         proc = slow_bot(1.0, ["--config", str(cfg), "--http", "0"], env)
-        port = _wait_for_line(proc, r"listening on http://[\d.]+:(\d+)/slack/events").group(1)
+        port = wait_for_line(proc, r"listening on http://[\d.]+:(\d+)/slack/events").group(1)
         sb.app_request_url = f"http://127.0.0.1:{port}/slack/events"
         lines: list[str] = []
         reader = _drain(proc, lines)

@@ -8,8 +8,9 @@ import re
 from datetime import timedelta
 
 from bot.actions import JOBS_SHARE, decode
-from tests.e2e.ask import ask
-from tests.e2e.conftest import END, Demo, Stack
+from tests.support.ask import ask
+from tests.support.demo import END, Demo
+from tests.support.stack import Stack
 
 
 def test_help_lists_the_subcommands(stack: Stack) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.actions import JOBS_FEEDBACK_EXPECTED
-from tests.e2e.ask import ask
-from tests.e2e.conftest import Demo, Stack, demo_config
+from tests.support.ask import ask
+from tests.support.demo import Demo, demo_config
+from tests.support.stack import Stack
 
 EVIL = "<!channel> *boom* <http://evil|click> &amp;"
 

@@ -10,8 +10,8 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from tests.e2e.ask import ask
-from tests.e2e.conftest import Stack
+from tests.support.ask import ask
+from tests.support.stack import Stack
 
 
 def _raw(url: str, request: bytes, *, timeout: float = 5.0) -> bytes:

@@ -16,8 +16,9 @@ from bot.clock import FixedClock
 from bot.warehouse import open_warehouse
 from sandbox import DEMO_CONFIG
 from sandbox.slack.driver import SlackSandbox
-from tests.e2e.ask import ask
-from tests.e2e.conftest import END, Demo, Stack, demo_config
+from tests.support.ask import ask
+from tests.support.demo import END, Demo, demo_config
+from tests.support.stack import Stack
 from tests.support.warehouse import ProbeWarehouse
 
 

@@ -5,33 +5,16 @@ with a config file and secrets in the environment, talking to the sandbox as its
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import yaml
 
-import sandbox
 from sandbox.slack.driver import SlackSandbox
-from tests.e2e.conftest import Demo
-
-DEMO_CONFIG = Path(sandbox.DEMO_CONFIG)
-
-
-def _config(tmp_path: Path, demo: Demo, sb: SlackSandbox, mode: str) -> Path:
-    raw = yaml.safe_load(DEMO_CONFIG.read_text())
-    raw["warehouse"] = {"embedded": {"path": demo.path}}
-    raw["slack"]["mode"] = mode
-    raw["slack"]["api_url"] = sb.api_url
-    raw["state"] = {"url": f"sqlite:///{tmp_path / 'state.db'}"}  # jobs-bot run opens its store
-    path = tmp_path / "jobs-bot.yml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
+from tests.support.demo import Demo
+from tests.support.run_process import run_config, wait_for_line
 
 
 @pytest.fixture
@@ -71,20 +54,6 @@ def _stops_on_sigterm(proc: subprocess.Popen) -> None:
     assert proc.returncode == 0, err[-2000:]
 
 
-def _wait_for_line(proc: subprocess.Popen, pattern: str, timeout: float = 30) -> re.Match[str]:
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen.append(line)
-        found = re.search(pattern, line)
-        if found:
-            return found
-    raise AssertionError(f"no line matching {pattern!r}; stderr was: {''.join(seen)}")
-
-
 def _asks_status(sb: SlackSandbox) -> None:
     seen = sb.command("/jobs status nightly_sales", timeout=20)
     assert seen.status == "ok"
@@ -94,13 +63,13 @@ def _asks_status(sb: SlackSandbox) -> None:
 
 def test_run_http_mode_answers_signed_commands(tmp_path, demo: Demo, run_bot) -> None:
     with SlackSandbox(signing_secret="run-e2e-secret") as sb:
-        cfg = _config(tmp_path, demo, sb, "http")
+        cfg = run_config(tmp_path, demo, sb, "http")
         env = {
             "SLACK_BOT_TOKEN": sb.workspace.bot.bot_token,
             "SLACK_SIGNING_SECRET": sb.signing_secret,
         }
         proc = run_bot(["--config", str(cfg), "--http", "0"], env)
-        port = _wait_for_line(proc, r"listening on http://[\d.]+:(\d+)/slack/events").group(1)
+        port = wait_for_line(proc, r"listening on http://[\d.]+:(\d+)/slack/events").group(1)
         sb.app_request_url = f"http://127.0.0.1:{port}/slack/events"
         _asks_status(sb)
         _stops_on_sigterm(proc)
@@ -108,7 +77,7 @@ def test_run_http_mode_answers_signed_commands(tmp_path, demo: Demo, run_bot) ->
 
 def test_run_socket_mode_answers_over_the_websocket(tmp_path, demo: Demo, run_bot) -> None:
     with SlackSandbox(signing_secret="unused-in-socket-mode") as sb:
-        cfg = _config(tmp_path, demo, sb, "socket")
+        cfg = run_config(tmp_path, demo, sb, "socket")
         env = {
             "SLACK_BOT_TOKEN": sb.workspace.bot.bot_token,
             "SLACK_APP_TOKEN": sb.workspace.bot.app_token,

@@ -16,9 +16,9 @@ from bot.warehouse import open_warehouse
 from sandbox import DEMO_CONFIG
 from sandbox.databricks import LocalDatabricks, World
 from sandbox.slack.driver import SlackSandbox
-from tests.e2e.ask import ask
-from tests.e2e.conftest import Demo
-from tests.jobs_api.conftest import START, make_api, workspace_config
+from tests.support.ask import ask
+from tests.support.demo import Demo
+from tests.support.jobs_api import START, make_api, workspace_config
 
 UP, DOWN = 111, 222
 

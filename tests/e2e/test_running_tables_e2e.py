@@ -21,10 +21,9 @@ from bot.warehouse import open_warehouse, queries
 from sandbox import DEMO_CONFIG
 from sandbox.databricks import LocalDatabricks, World
 from sandbox.slack.driver import SlackSandbox
-from tests.e2e.ask import ask
-from tests.e2e.conftest import Demo
-from tests.jobs_api.conftest import START, make_api, workspace_config
-from tests.support.demo import END
+from tests.support.ask import ask
+from tests.support.demo import END, Demo
+from tests.support.jobs_api import START, make_api, workspace_config
 from tests.support.warehouse import ProbeWarehouse
 
 # START (the local Databricks' clock) is the demo account's end: the tables' "now".

@@ -25,9 +25,9 @@ from sandbox.databricks.simulator import Simulator
 from sandbox.databricks.simulator_catalog import from_warehouse
 from sandbox.databricks.sink import DuckDBSink
 from sandbox.slack.driver import SlackSandbox
-from tests.browserkit import screenshot_dir
-from tests.e2e.conftest import Stack, start_stack, stop_stack
+from tests.support.browser import screenshot_dir
 from tests.support.demo import END, Demo, demo_config, make_full_demo
+from tests.support.stack import Stack, start_stack, stop_stack
 
 DOCS = screenshot_dir()
 

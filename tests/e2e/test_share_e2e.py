@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from bot.actions import JOBS_SHARE
 from sandbox.slack.workspace import default_workspace
-from tests.e2e.ask import ask
-from tests.e2e.conftest import Stack
+from tests.support.ask import ask
+from tests.support.stack import Stack
 
 
 def _share(stack: Stack, shown, user: str):

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.warehouse import open_warehouse
-from tests.e2e.conftest import Stack, start_stack, stop_stack
 from tests.support.demo import Demo, demo_config
+from tests.support.stack import Stack, start_stack, stop_stack
 
 
 @pytest.fixture(scope="module")

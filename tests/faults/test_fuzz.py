@@ -24,8 +24,8 @@ from bot.service.alert_view import failure_alert
 from bot.slack.blocks_check import problems
 from bot.store.records import Incident, IncidentState
 from bot.warehouse import open_warehouse
-from tests.e2e.conftest import Stack, start_stack, stop_stack
 from tests.support.demo import Demo, demo_config
+from tests.support.stack import Stack, start_stack, stop_stack
 
 # What a hostile or careless person types: every mrkdwn, mention and link construct, control
 # and bidi characters, and the words the grammar knows so the parser goes deep.

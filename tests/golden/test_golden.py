@@ -13,7 +13,7 @@ from bot.clock import FixedClock
 from bot.render import Renderer, default_templates_dir
 from bot.render.limits import MAX_BLOCKS
 from bot.slack.blocks_check import problems
-from tests.golden.cases import NOW, cases
+from tests.support.golden.cases import NOW, cases
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

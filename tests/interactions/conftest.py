@@ -30,8 +30,8 @@ from sandbox import DEMO_CONFIG
 from sandbox.databricks import LocalDatabricks, World
 from sandbox.slack.driver import Seen, SlackSandbox
 from sandbox.slack.state import Message
-from tests.jobs_api.conftest import START, make_api, workspace_config
 from tests.support.demo import Demo
+from tests.support.jobs_api import START, make_api, workspace_config
 
 WS = 1234567890
 ALICE, BOB, CAROL = "U01ALICE", "U02BOB", "U03CAROL"

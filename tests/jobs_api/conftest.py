@@ -1,40 +1,15 @@
-"""Fixtures: a World on a fixed clock served by LocalDatabricks, and JobsApi clients built
-the way the bot builds them (real WorkspaceClient, real HTTP), with a fake timer under the
-SDK's retry loop so Retry-After waits cost no wall time."""
+"""Fixtures: a World on a fixed clock served by LocalDatabricks, and the fake timer the JobsApi
+clients of tests/support/jobs_api.py run their retries on."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterator
 
 import pytest
 
 from bot.clock import FixedClock
-from bot.config.secrets import Secrets
-from bot.config.sections import WorkspaceConfig
-from bot.jobs_api import JobsApi, JobsApiSettings
 from sandbox.databricks import LocalDatabricks, World
-
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-class FakeTimer:
-    """Virtual time for the SDK's retries: sleep() advances it and is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def time(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
+from tests.support.jobs_api import START, FakeTimer
 
 
 @pytest.fixture
@@ -58,36 +33,3 @@ def server(world: World) -> Iterator[LocalDatabricks]:
     db = LocalDatabricks(world)
     yield db
     db.stop()
-
-
-def workspace_config(
-    server: LocalDatabricks, workspace_id: int, **extra: object
-) -> WorkspaceConfig:
-    # model_construct: the config insists on https://, the sandbox serves http://127.0.0.1.
-    with server.world.lock:
-        name = server.world.workspace(workspace_id).name
-    fields = {"jobs_api": True, "pat_env": None, **extra}
-    return WorkspaceConfig.model_construct(
-        id=str(workspace_id), name=name, host=server.url(workspace_id), **fields
-    )
-
-
-FAST = JobsApiSettings(
-    background_seconds=8, interactive_seconds=4, http_timeout_seconds=2, probe_seconds=1
-)
-
-
-def make_api(
-    server: LocalDatabricks,
-    *workspace_ids: int,
-    timer: FakeTimer | None = None,
-    secrets: Secrets | None = None,
-    env: Mapping[str, str] | None = None,
-    settings: JobsApiSettings = FAST,
-    pat_env: Mapping[int, str] | None = None,
-) -> JobsApi:
-    server.start()
-    configs = [workspace_config(server, w, pat_env=(pat_env or {}).get(w)) for w in workspace_ids]
-    if secrets is None:
-        secrets = Secrets(databricks_token=server.token(workspace_ids[0]))
-    return JobsApi(configs, secrets, env=env, settings=settings, timer=timer or FakeTimer())

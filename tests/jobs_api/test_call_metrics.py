@@ -8,7 +8,7 @@ import pytest
 from bot.metrics import Metrics
 from bot.models import RunNotFound
 from sandbox.databricks import LocalDatabricks, World
-from tests.jobs_api.conftest import make_api
+from tests.support.jobs_api import make_api
 
 
 def test_calls_are_counted_by_workspace_and_outcome(server: LocalDatabricks, world: World) -> None:

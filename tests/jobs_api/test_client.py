@@ -20,7 +20,7 @@ from bot.models import (
     RunNotFound,
 )
 from sandbox.databricks import LocalDatabricks, World
-from tests.jobs_api.conftest import FakeTimer, make_api
+from tests.support.jobs_api import FakeTimer, make_api
 
 
 def _failed_run(world: World, clock: FixedClock, ws_id: int, tasks: int = 2) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from bot.models import ApiRun
 from bot.run_feed import FeedWatermark, RunFeed
 from sandbox.databricks import LocalDatabricks, World
 from sandbox.databricks.world import to_ms
-from tests.jobs_api.conftest import START, make_api
+from tests.support.jobs_api import START, make_api
 
 POLL = timedelta(minutes=10)
 

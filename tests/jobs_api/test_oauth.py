@@ -17,7 +17,7 @@ from bot.config.secrets import Secrets
 from bot.jobs_api.oauth import service_principal
 from sandbox.databricks import LocalDatabricks, World
 from sandbox.databricks.auth import TOKEN_LIFETIME
-from tests.jobs_api.conftest import START, make_api
+from tests.support.jobs_api import START, make_api
 
 
 def _m2m(server: LocalDatabricks, workspace_id: int) -> Secrets:

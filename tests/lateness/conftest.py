@@ -1,5 +1,5 @@
-"""Fixtures for the lateness alerts: an embedded warehouse filled row by row (tests.warehouse.
-wh_world), the real store on SQLite, the real templates, and — for the Jobs API path — the
+"""Fixtures for the lateness alerts: an embedded warehouse filled row by row (tests/support/
+wh_world.py), the real store on SQLite, the real templates, and — for the Jobs API path — the
 local Databricks with a JobsApi built as the bot builds it."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bot.store import Store
 from bot.store.records import OutboxKind, OutboxMessage
 from bot.warehouse import open_warehouse
 from sandbox import DEMO_CONFIG
-from tests.lateness.rows import Rows
+from tests.support.wh_world import Rows
 
 
 @pytest.fixture
@@ -73,6 +73,6 @@ def messages(store: Store) -> list[tuple[OutboxKind, str | None, str]]:
 
 @pytest.fixture
 def clock() -> FixedClock:
-    from tests.jobs_api.conftest import START
+    from tests.support.jobs_api import START
 
     return FixedClock(START)

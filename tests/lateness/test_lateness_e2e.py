@@ -17,8 +17,8 @@ from bot.slack.notifier import Notifier
 from bot.store import Store
 from sandbox.slack.driver import SlackSandbox
 from tests.lateness.conftest import demo_config, renderer_for
-from tests.lateness.rows import Rows
 from tests.lateness.test_sla_alerts import deadline_rule, history
+from tests.support.wh_world import Rows
 
 
 def at(text: str) -> datetime:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bot.warehouse import open_warehouse
 from bot.wiring import build_replay
-from tests.costalerts.conftest import CONFIG, make_config
-from tests.lateness.rows import Rows
+from tests.support.proactive import CONFIG, make_config
+from tests.support.wh_world import Rows
 
 WS = "1001"
 DAY = date(2026, 3, 2)

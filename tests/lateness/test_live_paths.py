@@ -17,9 +17,9 @@ from bot.service.sla_alerts import SlaAlerts
 from bot.store import Store
 from bot.store.records import IncidentKind, OutboxKind
 from sandbox.databricks import LocalDatabricks, World
-from tests.jobs_api.conftest import make_api, workspace_config
 from tests.lateness.conftest import demo_config, messages, outbox, renderer_for, send_all
-from tests.lateness.rows import Rows
+from tests.support.jobs_api import make_api, workspace_config
+from tests.support.wh_world import Rows
 
 WS = 5151
 

@@ -17,7 +17,7 @@ from bot.slack.blocks_check import problems
 from bot.store import Store
 from bot.store.records import IncidentKind, OutboxKind
 from tests.lateness.conftest import demo_config, messages, outbox, renderer_for, send_all
-from tests.lateness.rows import Rows
+from tests.support.wh_world import Rows
 
 AMS = "Europe/Amsterdam"
 

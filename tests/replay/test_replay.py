@@ -17,9 +17,8 @@ from bot.config import Config
 from bot.service.replay import KINDS
 from bot.warehouse import open_warehouse
 from bot.wiring import build_replay
-from tests.costalerts.conftest import CONFIG, DAY, JOBS_SKU, make_config, spend, usual_month
-from tests.lateness.rows import Rows
-from tests.warehouse.wh_world import World
+from tests.support.proactive import CONFIG, DAY, JOBS_SKU, make_config, spend, usual_month
+from tests.support.wh_world import Rows, World
 
 WS = "1001"
 START = datetime(2026, 3, 4, 0, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Fixtures for the report tests: the hand-built account (tests/reports/account.py) in a real
+"""Fixtures for the report tests: the hand-built account (tests/support/report_account.py) in a real
 embedded warehouse, a state store on a SQLite file, the injected clock, and a config that
 routes like the demo's (finance by tag, ML by name pattern, the rest to the default)."""
 
@@ -16,8 +16,8 @@ from bot.service.reports.digest import Digests
 from bot.service.reports.weekly import WeeklyReports
 from bot.store import Store
 from bot.warehouse import open_warehouse
-from tests.reports import account
-from tests.warehouse.wh_world import World
+from tests.support import report_account
+from tests.support.wh_world import World
 
 CONFIG = """
 timezone: Europe/Amsterdam
@@ -47,14 +47,14 @@ def config(tmp_path: Path) -> Config:
 def world() -> Iterator[World]:
     wh = open_warehouse(None)
     w = World(wh)
-    account.build(w)
+    report_account.build(w)
     yield w
     wh.close()
 
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(account.NINE)
+    return FixedClock(report_account.NINE)
 
 
 @pytest.fixture

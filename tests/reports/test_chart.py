@@ -3,27 +3,10 @@ series that do not match the days."""
 
 from __future__ import annotations
 
-import struct
-import zlib
-from datetime import date, timedelta
-
 import pytest
 
-from bot.render.chart import PNG_SIGNATURE, Series, daily_cost_png
-
-DAYS = [date(2026, 3, 2) + timedelta(days=i) for i in range(7)]
-
-
-def png_size(png: bytes) -> tuple[int, int]:
-    """Width and height from the IHDR chunk, after checking the signature and its CRC."""
-    assert png[:8] == PNG_SIGNATURE
-    length, kind = struct.unpack(">I4s", png[8:16])
-    assert kind == b"IHDR" and length == 13
-    body = png[16 : 16 + length]
-    (crc,) = struct.unpack(">I", png[16 + length : 20 + length])
-    assert zlib.crc32(kind + body) == crc
-    width, height = struct.unpack(">II", body[:8])
-    return width, height
+from bot.render.chart import Series, daily_cost_png
+from tests.support.chart import DAYS, png_size
 
 
 def test_png_of_stacked_days():

@@ -1,4 +1,4 @@
-"""The daily digest against the hand-computed numbers of tests/reports/account.py: the whole
+"""The daily digest against the hand-computed numbers of tests/support/report_account.py: the whole
 account in the default channel, each team's part in its routed channel, open alerts from the
 store, every line linked."""
 
@@ -10,14 +10,14 @@ import pytest
 
 from bot.service.reports.digest import Digests
 from bot.store import IncidentKey, OutboxKind, Store
-from tests.reports import account
+from tests.support import report_account
 
 HOST = "https://prod.cloud.databricks.com"
 DEFAULT, FINANCE, ML = "#data-alerts", "#finance-data", "#ml-platform"
 
 
 def _queued(store: Store, digests: Digests, channel: str) -> dict:
-    row = store.outbox.find(digests.key(account.SENT, channel))
+    row = store.outbox.find(digests.key(report_account.SENT, channel))
     assert row is not None and row.kind is OutboxKind.POST and row.channel == channel
     return row.payload
 
@@ -28,17 +28,17 @@ def _texts(payload: dict) -> str:
 
 @pytest.fixture
 def incidents(store: Store) -> None:
-    at = account.NINE - timedelta(hours=20)
+    at = report_account.NINE - timedelta(hours=20)
     store.incidents.open_or_bump_failure(
-        IncidentKey(account.WS, "10"), "r1", at, "boom", job_name="nightly_sales"
+        IncidentKey(report_account.WS, "10"), "r1", at, "boom", job_name="nightly_sales"
     )
     store.incidents.open_or_bump_failure(
-        IncidentKey(account.WS, "30"), "e2", at, "disk full", job_name="etl_core"
+        IncidentKey(report_account.WS, "30"), "e2", at, "disk full", job_name="etl_core"
     )
 
 
 def test_account_digest_numbers(digests: Digests, store: Store, incidents: None):
-    facts = digests._read(account.DAY, account.NINE)
+    facts = digests._read(report_account.DAY, report_account.NINE)
     v = digests.view(facts, DEFAULT)
     assert (v.runs, v.successes, v.failures) == (5, 2, 3)
     assert v.success_rate == pytest.approx(0.4)
@@ -85,13 +85,13 @@ def test_due_queues_one_digest_per_channel(digests: Digests, store: Store, incid
     for c in (DEFAULT, FINANCE, ML):
         blocks = _queued(store, digests, c)["blocks"]
         assert "late" not in {b.get("block_id") for b in blocks}
-    assert digests.due(account.NINE + timedelta(minutes=1)) == []
+    assert digests.due(report_account.NINE + timedelta(minutes=1)) == []
 
 
 def test_nothing_before_nine_and_warehouse_outage_retries(
     digests: Digests, store: Store, world, clock
 ):
-    assert digests.due(account.NINE - timedelta(minutes=1)) == []
+    assert digests.due(report_account.NINE - timedelta(minutes=1)) == []
     real = digests.reader.warehouse
 
     class Down:
@@ -104,4 +104,4 @@ def test_nothing_before_nine_and_warehouse_outage_retries(
     assert digests.due() == []  # logged, nothing queued
     assert store.outbox.pending_count() == 0
     digests.reader.warehouse = real
-    assert len(digests.due(account.NINE + timedelta(minutes=1))) == 3
+    assert len(digests.due(report_account.NINE + timedelta(minutes=1))) == 3

@@ -16,7 +16,7 @@ from bot.slack.client import web_client
 from bot.slack.notifier import Notifier
 from bot.store import Store
 from sandbox.slack.driver import SlackSandbox
-from tests.reports import account
+from tests.support import report_account
 
 CHANNELS = {"C02ALERTS": "#data-alerts", "C07FINANCE": "#finance-data", "C08ML": "#ml-platform"}
 
@@ -71,7 +71,7 @@ def test_killed_while_queueing_then_restarted_sends_each_digest_once(
         dying.due()
     assert first.outbox.pending_count() == 1  # the default channel's, queued before the kill
 
-    clock.set(account.NINE + timedelta(minutes=1))
+    clock.set(report_account.NINE + timedelta(minutes=1))
     restarted = open_store()
     again = digests_on(restarted, config, clock, world)
     assert again.due() == ["digest:2026-03-03:#finance-data", "digest:2026-03-03:#ml-platform"]
@@ -102,7 +102,7 @@ def test_killed_after_posting_is_not_posted_again(sb, store: Store, config, cloc
     assert posted == 1
     # The restarted notifier takes the row over when its claim lapses, finds the digest in the
     # channel by its metadata and records it; the others are posted once.
-    clock.set(account.NINE + timedelta(minutes=5))
+    clock.set(report_account.NINE + timedelta(minutes=5))
     stats = notifier(sb, store, clock).drain()
     assert (stats.recovered, stats.sent) == (1, 2)
     assert {c: len(t) for c, t in digests_in_slack(sb).items()} == dict.fromkeys(CHANNELS, 1)
@@ -110,7 +110,7 @@ def test_killed_after_posting_is_not_posted_again(sb, store: Store, config, cloc
 
 
 def test_down_at_nine_up_at_eleven_sends_one_late_digest(sb, store: Store, config, clock, world):
-    clock.set(account.NINE + timedelta(hours=2))  # 11:00 in Amsterdam
+    clock.set(report_account.NINE + timedelta(hours=2))  # 11:00 in Amsterdam
     digests = digests_on(store, config, clock, world)
     assert len(digests.due()) == 3
     notifier(sb, store, clock).drain()
@@ -129,24 +129,24 @@ def test_down_until_the_next_day_sends_nothing_for_the_missed_day(
     sb, store: Store, config, clock, world
 ):
     # Down from before 09:00 on Tue 3 Mar until 08:30 on Wed 4 Mar (local).
-    clock.set(account.NINE + timedelta(days=1) - timedelta(minutes=30))
+    clock.set(report_account.NINE + timedelta(days=1) - timedelta(minutes=30))
     digests = digests_on(store, config, clock, world)
     assert digests.due() == []
-    assert store.outbox.find(digests.key(account.SENT, "#data-alerts")) is None
+    assert store.outbox.find(digests.key(report_account.SENT, "#data-alerts")) is None
     # At 09:00 on Wednesday: Wednesday's digest (on Tuesday), on time; Tuesday's never comes.
-    clock.set(account.NINE + timedelta(days=1))
+    clock.set(report_account.NINE + timedelta(days=1))
     assert digests.due() == [f"digest:2026-03-04:{c}" for c in CHANNELS.values()]
     notifier(sb, store, clock).drain()
     texts = digests_in_slack(sb)
     assert all(len(t) == 1 and t[0].startswith("Daily digest Tue 3 Mar") for t in texts.values())
-    assert store.outbox.find(digests.key(account.SENT, "#data-alerts")) is None
+    assert store.outbox.find(digests.key(report_account.SENT, "#data-alerts")) is None
 
 
 def test_send_now_for_the_demo_is_the_days_digest(sb, store: Store, config, clock, world):
-    clock.set(account.NINE - timedelta(hours=2))  # 07:00, before the slot
+    clock.set(report_account.NINE - timedelta(hours=2))  # 07:00, before the slot
     digests = digests_on(store, config, clock, world)
     assert len(digests.send_now(reason="demo")) == 3
-    clock.set(account.NINE)
+    clock.set(report_account.NINE)
     assert digests.due() == []  # today's slot finds them queued
     notifier(sb, store, clock).drain()
     (msg,) = [m for m in sb.messages("C02ALERTS") if "Daily digest" in m.text]

@@ -18,7 +18,7 @@ from bot.slack.notifier import Notifier
 from bot.slack.sender import Sender, Target
 from bot.store import OutboxKind, Store
 from sandbox.slack.driver import SlackSandbox
-from tests.reports.test_chart import png_size
+from tests.support.chart import png_size
 
 MONDAY = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)  # Mon 9 Mar, 09:00 in Amsterdam
 HOST = "https://prod.cloud.databricks.com"

@@ -138,7 +138,7 @@ def test_upload_needs_files_write():
 @pytest.mark.browser
 def test_page_shows_an_uploaded_image_in_the_thread(sb: SlackSandbox, browser):
     from bot.render.chart import Series, daily_cost_png
-    from tests.reports.test_chart import DAYS
+    from tests.support.chart import DAYS
 
     png = daily_cost_png(DAYS, [Series("finance", (5.0,) * 7)], title="Daily cost")
     ts = _parent(sb)

@@ -9,8 +9,9 @@ from datetime import timedelta
 from bot.actions import JOBS_RERUN, decode
 from bot.render.limits import MAX_BLOCKS
 from bot.slack.blocks_check import problems
-from tests.service.conftest import EVIL, WS, job_row, run_row
+from tests.service.conftest import EVIL
 from tests.support.demo import END
+from tests.support.system_rows import WS, job_row, run_row
 
 
 def _all_text(answer) -> str:

@@ -1,5 +1,5 @@
 """`/jobs cost` and `/jobs anomalies` as a new user found them wrong (issue 12 §3), answered on
-small hand-built system-table worlds (tests/warehouse/worlds.py, the same rows the Spark
+small hand-built system-table worlds (tests/support/worlds.py, the same rows the Spark
 conformance suite runs on) through the real CommandService and the embedded warehouse."""
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from bot.slack.blocks_check import problems
 from bot.warehouse import Warehouse, open_warehouse
 from bot.warehouse.duckdb_backend import DuckDBWarehouse
 from sandbox import DEMO_CONFIG
-from tests.warehouse import worlds
-from tests.warehouse.wh_world import World, utc
+from tests.support import worlds
+from tests.support.wh_world import World, utc
 
 Build = Callable[[World], World]
 
@@ -39,7 +39,7 @@ def _config(**cost: Any) -> Config:
 
 @pytest.fixture
 def world_db(tmp_path: Path) -> Callable[[Build], str]:
-    """A warehouse file holding one world of tests/warehouse/worlds.py."""
+    """A warehouse file holding one world of tests/support/worlds.py."""
 
     def make(build: Build) -> str:
         path = tmp_path / f"{build.__name__}.duckdb"

@@ -20,8 +20,8 @@ from bot.render.text import readable
 from bot.service import CommandService
 from bot.service.answer import Answer
 from bot.warehouse import Warehouse, open_warehouse
-from tests.service.conftest import build_db, job_row, run_row
 from tests.support.demo import END
+from tests.support.system_rows import build_db, job_row, run_row
 
 # END is Monday 2026-03-02 09:00 UTC, 10:00 in Amsterdam (CET, UTC+1).
 CONFIG = """\

@@ -19,8 +19,8 @@ from bot.service import CommandService
 from bot.slack.blocks_check import problems
 from bot.warehouse import Warehouse, open_warehouse
 from sandbox import DEMO_CONFIG
-from tests.service.conftest import WS, build_db, job_row, run_row
 from tests.support.demo import END
+from tests.support.system_rows import WS, build_db, job_row, run_row
 
 HOST = "https://adb-1111.11.azuredatabricks.net"
 

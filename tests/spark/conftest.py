@@ -20,8 +20,8 @@ import pytest
 from bot.warehouse import sql
 from bot.warehouse.duckdb_backend import DuckDBWarehouse
 from tests.spark.engine import java_available
-from tests.warehouse.wh_world import World
-from tests.warehouse.worlds import CASES, WORLDS, Case, empty_case
+from tests.support.wh_world import World
+from tests.support.worlds import CASES, WORLDS, Case, empty_case
 
 
 def pytest_configure(config: pytest.Config) -> None:

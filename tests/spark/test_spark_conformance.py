@@ -16,7 +16,7 @@ import pytest
 
 from bot.warehouse import sql, transpile
 from tests.spark.conftest import all_cases, build_world, case_key
-from tests.warehouse.worlds import Case
+from tests.support.worlds import Case
 
 # The first test to ask for the Spark results starts the session and runs every case (a minute
 # or two on a busy 2-core machine), longer than the suite's default per-test timeout.
@@ -124,4 +124,4 @@ def test_query_matches_on_spark_and_duckdb(name: str, spark_results: dict[str, A
 def test_query_has_a_world_with_rows(name: str) -> None:
     """An empty result matches on any two engines; each query needs a case that returns rows."""
     with_rows = [c for c in _cases_of(name) if c.world != "empty" and _duckdb(c)[1]]
-    assert with_rows, f"{name}: add a Case with rows to tests/warehouse/worlds.py CASES"
+    assert with_rows, f"{name}: add a Case with rows to tests/support/worlds.py CASES"

@@ -9,7 +9,7 @@ import pytest
 
 from bot.warehouse import open_warehouse
 from tests.support.warehouse import ProbeWarehouse
-from tests.warehouse.wh_world import World
+from tests.support.wh_world import World
 
 
 def pytest_configure(config: pytest.Config) -> None:

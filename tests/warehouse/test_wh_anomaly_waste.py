@@ -11,8 +11,8 @@ import pytest
 from bot.models import WasteKind
 from bot.monitors import cost as monitor
 from bot.warehouse import queries
-from tests.warehouse import worlds
-from tests.warehouse.wh_world import World, utc
+from tests.support import worlds
+from tests.support.wh_world import World, utc
 
 JOBS = "PREMIUM_JOBS_COMPUTE"
 SERVERLESS = "PREMIUM_JOBS_SERVERLESS_COMPUTE_US_EAST"

@@ -11,7 +11,7 @@ from bot.cli import main
 from bot.errors import UserError
 from bot.warehouse import sql
 from bot.warehouse.databricks_backend import DatabricksWarehouse
-from tests.warehouse.wh_world import World
+from tests.support.wh_world import World
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ import pytest
 
 from bot.models import CostGroup, JobKey
 from bot.warehouse import queries
-from tests.warehouse import worlds
-from tests.warehouse.wh_world import World, utc
+from tests.support import worlds
+from tests.support.wh_world import World, utc
 
 JOBS = "PREMIUM_JOBS_COMPUTE"
 AP = "PREMIUM_ALL_PURPOSE_COMPUTE"

@@ -1,5 +1,5 @@
 """Workspace and SKU anomaly candidates, their movers, and the job query's baseline repairs,
-on the hand-built `cost_scopes` world (tests/warehouse/worlds.py), answers worked out by hand
+on the hand-built `cost_scopes` world (tests/support/worlds.py), answers worked out by hand
 there: every usage row counts for a workspace (the all-purpose cluster too), a SKU is counted
 across workspaces, a day without usage costs 0."""
 
@@ -11,8 +11,8 @@ import pytest
 
 from bot.monitors import cost as monitor
 from bot.warehouse import queries
-from tests.warehouse import worlds
-from tests.warehouse.wh_world import World
+from tests.support import worlds
+from tests.support.wh_world import World
 
 DAY = worlds.SCOPE_DAY
 D = Decimal

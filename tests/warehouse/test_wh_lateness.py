@@ -11,8 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot.warehouse import queries
-from tests.lateness.rows import Rows
-from tests.warehouse.wh_world import World, utc
+from tests.support.wh_world import Rows, World, utc
 
 NOW = utc("2026-03-02 09:00")
 SINCE = NOW - timedelta(hours=24)

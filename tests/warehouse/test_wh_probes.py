@@ -7,7 +7,7 @@ import pytest
 
 from bot.doctor import SYSTEM_TABLES, probe_query
 from bot.warehouse import sql
-from tests.warehouse.wh_world import World
+from tests.support.wh_world import World
 
 PROBES = [probe_query(t) for t in SYSTEM_TABLES]
 

@@ -12,7 +12,7 @@ from bot.errors import UserError
 from bot.models import JobKey
 from bot.warehouse import open_warehouse, queries, schema
 from bot.warehouse.as_of import VISIBLE_FROM, AsOfWarehouse
-from tests.warehouse.wh_world import World, utc
+from tests.support.wh_world import World, utc
 
 
 @pytest.mark.covers("job_routing")

@@ -1,5 +1,6 @@
-"""report_jobs on the hand-built account of tests/reports/account.py: runs counted on the local
-day they ended, cost against the 7 days before scaled to one day, tags for routing, ranks."""
+"""report_jobs on the hand-built account of tests/support/report_account.py: runs counted on
+the local day they ended, cost against the 7 days before scaled to one day, tags for routing,
+ranks."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from bot.warehouse import queries
-from tests.reports import account
-from tests.warehouse.wh_world import World
+from tests.support import report_account
+from tests.support.wh_world import World
 
 SINCE = datetime(2026, 3, 1, 23, tzinfo=UTC)  # Mon 2 Mar in Amsterdam
 UNTIL = datetime(2026, 3, 2, 23, tzinfo=UTC)
@@ -20,7 +21,7 @@ PREV = datetime(2026, 2, 22, 23, tzinfo=UTC)
 
 @pytest.mark.covers("report_jobs")
 def test_report_jobs_for_one_local_day(world: World) -> None:
-    account.build(world)
+    report_account.build(world)
     rows = queries.report_jobs(world.wh, since=SINCE, until=UNTIL, prev_since=PREV)
     by_job = {r.job_id: r for r in rows}
     assert [r.job_id for r in rows] == ["10", "30", "20"]  # by cost
@@ -47,7 +48,7 @@ def test_report_jobs_for_one_local_day(world: World) -> None:
 
 @pytest.mark.covers("report_jobs")
 def test_report_jobs_week_baseline_is_not_scaled_and_falls_rank_last(world: World) -> None:
-    account.build(world)
+    report_account.build(world)
     # A week against the week before: the baseline is the previous week as it was.
     rows = queries.report_jobs(
         world.wh,

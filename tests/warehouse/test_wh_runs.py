@@ -17,8 +17,8 @@ import pytest
 
 from bot.models import JobKey
 from bot.warehouse import queries
-from tests.warehouse.wh_world import World, utc
-from tests.warehouse.worlds import runs_account, status_jobs
+from tests.support.wh_world import World, utc
+from tests.support.worlds import runs_account, status_jobs
 
 NOW = utc("2026-03-02 09:00")
 SINCE = utc("2026-03-01 09:00")

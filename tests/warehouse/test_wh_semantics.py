@@ -4,8 +4,8 @@ world whose answer the old SQL got wrong:
 A1 one price per usage row (currency and usage unit join keys), A2 DBUs are DBU rows only,
 A8 workspace names are optional (no grant on system.access), A9 only JOB_RUN rows are runs
 of a job, A11 CANCELLED/SKIPPED runs are neutral, A15 the streak scan is bounded, A16 the
-owner falls back to billing's identity_metadata.run_as. The worlds live in worlds.py so the
-Spark conformance suite runs the same cases."""
+owner falls back to billing's identity_metadata.run_as. The worlds live in tests/support/worlds.py
+so the Spark conformance suite runs the same cases."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import pytest
 
 from bot.models import CostGroup, JobKey
 from bot.warehouse import queries, sql
-from tests.warehouse import worlds
-from tests.warehouse.wh_world import World, utc
+from tests.support import worlds
+from tests.support.wh_world import World, utc
 
 D = Decimal
 NOW = worlds.NOW

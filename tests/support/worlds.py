@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tests.warehouse.wh_world import World, utc
+from tests.support import report_account
+from tests.support.wh_world import Rows, World, utc
 
 JOBS = "PREMIUM_JOBS_COMPUTE"
 SERVERLESS = "PREMIUM_JOBS_SERVERLESS_COMPUTE_US_EAST"
@@ -199,10 +200,8 @@ def waste_world(w: World) -> World:
 
 
 def reports(w: World) -> World:
-    """The report tests' account (tests/reports/account.py): three routed jobs, a day."""
-    from tests.reports import account
-
-    account.build(w)
+    """The report tests' account (tests/support/report_account.py): three routed jobs, a day."""
+    report_account.build(w)
     return w
 
 
@@ -271,8 +270,6 @@ def semantics(w: World) -> World:
 
 def scheduled(w: World) -> World:
     """Two scheduled jobs (one paused, one with tags) and their run slices around Mar 2."""
-    from tests.lateness.rows import Rows
-
     rows = Rows(w.wh)
     rows.con = w.con
     rows.scheduled_job("1", "10", "nightly", "2026-02-01 00:00", "0 0 2 * * ?",
@@ -294,8 +291,6 @@ def status_jobs(w: World) -> World:
     - job 760 "usual_len": successful runs of 2 h (started 31 days ago, ended within 30 days),
       30 min (yesterday), and 1 h that ended 31 days ago (outside the 30 days).
     """
-    from tests.lateness.rows import Rows
-
     w.workspace("1", "prod")
     w.job("1", "700", "invoice_export", "2026-01-01 00:00", tags={"owner": "ana@x.com"})
     w.job("1", "700", "invoice_export", "2026-01-10 00:00", tags={"owner": "ana@x.com"})
@@ -467,6 +462,79 @@ def cost_scopes(w: World) -> World:
     return w
 
 
+def failed_tasks(w: World) -> World:
+    """The failed tasks of each failing job's latest run (now = 2026-03-02 09:00 UTC):
+    - ws1 job 700 "orders_pipeline": 6901 failed Mar 1 20:30 (task extract); 7001 failed at 02:00,
+      2 of its 3 tasks failed (load FAILED, publish TIMED_OUT; extract succeeded) -> load, publish.
+    - ws1 job 710 "events_ingest": 7101 failed at 03:50; ingest failed at 03:10 (two slices) and
+      succeeded on its retry at 03:30, report failed -> report.
+    - ws1 job 720 "finance_close": 7201 failed at 04:00 (reconcile and post failed), was repaired
+      at 06:00-06:30: the repair fixed reconcile, post failed again -> post (at 05:00: both).
+    - ws1 job 730 "late_repair": 7301 failed at 07:00 (task x); its repair ends 10:00, after now.
+    - ws2 job 700 "orders_pipeline_eu" reuses run id 7001: its eu_load failed, at 05:30.
+    - ws1 job 740 "no_task_rows": 7401 failed at 04:30 with no task rows.
+    """
+    w.workspace("1", "prod")
+    w.workspace("2", "staging")
+    for ws, job, name in (
+        ("1", "700", "orders_pipeline"),
+        ("1", "710", "events_ingest"),
+        ("1", "720", "finance_close"),
+        ("1", "730", "late_repair"),
+        ("2", "700", "orders_pipeline_eu"),
+        ("1", "740", "no_task_rows"),
+    ):
+        w.job(ws, job, name, "2026-01-01 00:00")  # fmt: skip
+    fail = "RUN_EXECUTION_ERROR"
+    w.slice("1", "700", "6901", "2026-03-01 20:00", "2026-03-01 20:30", "FAILED", fail)
+    w.task_run("1", "700", "6901", "extract", "t690", "2026-03-01 20:00", "2026-03-01 20:20",
+               "FAILED")  # fmt: skip
+    w.slice("1", "700", "7001", "2026-03-02 01:00", "2026-03-02 02:00", "FAILED", fail)
+    for key, task_run, start, end, state in (
+        ("extract", "t700", "01:00", "01:20", "SUCCEEDED"),
+        ("load", "t701", "01:20", "01:40", "FAILED"),
+        ("publish", "t702", "01:40", "01:55", "TIMED_OUT"),
+    ):
+        w.task_run("1", "700", "7001", key, task_run, f"2026-03-02 {start}", f"2026-03-02 {end}",
+                   state)  # fmt: skip
+
+    w.slice("1", "710", "7101", "2026-03-02 02:00", "2026-03-02 03:00")
+    w.slice("1", "710", "7101", "2026-03-02 03:00", "2026-03-02 03:50", "FAILED", fail)
+    for key, task_run, start, end, state in (
+        ("ingest", "t710", "02:00", "03:00", None),
+        ("ingest", "t710", "03:00", "03:10", "FAILED"),
+        ("ingest", "t711", "03:12", "03:30", "SUCCEEDED"),  # the retry
+        ("report", "t712", "03:30", "03:50", "FAILED"),
+    ):
+        w.task_run("1", "710", "7101", key, task_run, f"2026-03-02 {start}", f"2026-03-02 {end}",
+                   state)  # fmt: skip
+
+    w.slice("1", "720", "7201", "2026-03-02 03:00", "2026-03-02 04:00", "FAILED", fail)
+    w.slice("1", "720", "7201", "2026-03-02 06:00", "2026-03-02 06:30", "FAILED", fail)
+    for key, task_run, start, end, state in (
+        ("prepare", "t720", "03:00", "03:20", "SUCCEEDED"),
+        ("reconcile", "t721", "03:20", "03:50", "FAILED"),
+        ("post", "t722", "03:20", "03:55", "FAILED"),
+        ("reconcile", "t723", "06:00", "06:15", "SUCCEEDED"),  # the repair fixed it
+        ("post", "t724", "06:00", "06:25", "FAILED"),
+    ):
+        w.task_run("1", "720", "7201", key, task_run, f"2026-03-02 {start}", f"2026-03-02 {end}",
+                   state)  # fmt: skip
+
+    w.slice("1", "730", "7301", "2026-03-02 06:00", "2026-03-02 07:00", "FAILED", fail)
+    w.slice("1", "730", "7301", "2026-03-02 09:30", "2026-03-02 10:00", "SUCCEEDED", "SUCCESS")
+    w.task_run("1", "730", "7301", "x", "t730", "2026-03-02 06:00", "2026-03-02 06:50", "FAILED")
+    w.task_run("1", "730", "7301", "x", "t731", "2026-03-02 09:30", "2026-03-02 09:55",
+               "SUCCEEDED")  # fmt: skip
+
+    w.slice("2", "700", "7001", "2026-03-02 05:00", "2026-03-02 05:30", "FAILED", fail)
+    w.task_run("2", "700", "7001", "eu_load", "t701", "2026-03-02 05:00", "2026-03-02 05:25",
+               "FAILED")  # fmt: skip
+
+    w.slice("1", "740", "7401", "2026-03-02 04:00", "2026-03-02 04:30", "FAILED", fail)
+    return w
+
+
 def empty(w: World) -> World:
     """No rows at all: every query must still bind its params and run."""
     return w
@@ -489,6 +557,7 @@ WORLDS: dict[str, Callable[[World], World]] = {
     "anomaly_scores": anomaly_scores,
     "status_jobs": status_jobs,
     "cost_scopes": cost_scopes,
+    "failed_tasks": failed_tasks,
 }
 
 
@@ -649,6 +718,13 @@ def _cases() -> list[Case]:
         *_cost_answer_cases(),
         *_status_cases(),
         *_scope_cases(),
+        Case("failing_jobs", "failed_tasks", {"now": NOW, "since": SINCE}, "tasks"),
+        Case(
+            "failing_jobs",
+            "failed_tasks",
+            {"now": utc("2026-03-02 05:00"), "since": SINCE},
+            "tasks-05:00",
+        ),  # fmt: skip
     ]
     return cases
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from tests.warehouse.wh_world import World
+from tests.support.wh_world import World
 
 WS = "1"
 JOBS = "PREMIUM_JOBS_COMPUTE"

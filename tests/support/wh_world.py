@@ -1,5 +1,7 @@
-"""Hand-built system-table rows for the query tests: tiny helpers that insert one row each
-into an in-memory embedded warehouse, so every fixture reads like the story it tells."""
+"""Hand-built system-table rows for the query tests (and every test that fills an embedded
+warehouse row by row): tiny helpers that insert one row each into an in-memory embedded
+warehouse, so every fixture reads like the story it tells. `Rows` adds a scheduled job row, for
+the lateness tests."""
 
 from __future__ import annotations
 
@@ -105,6 +107,31 @@ class World:
             compute_ids=compute,
         )
 
+    def task_run(
+        self,
+        ws: str,
+        job_id: str,
+        job_run_id: str,
+        task_key: str,
+        task_run_id: str,
+        start: str,
+        end: str,
+        state: str | None = None,
+    ) -> None:
+        """One slice of a task run (an attempt: a retry or a repair is another task run id);
+        result_state only on a task run's last slice, as in the table."""
+        self._insert(
+            "lakeflow.job_task_run_timeline",
+            workspace_id=ws,
+            job_id=job_id,
+            run_id=task_run_id,
+            job_run_id=job_run_id,
+            period_start_time=t(start),
+            period_end_time=t(end),
+            task_key=task_key,
+            result_state=state,
+        )
+
     def price(
         self,
         sku: str,
@@ -196,3 +223,29 @@ class World:
             cpu_user_percent=cpu_user,
             cpu_system_percent=cpu_sys,
         )
+
+
+class Rows(World):
+    """The query tests' helpers plus a scheduled job row (trigger.schedule, paused)."""
+
+    def scheduled_job(
+        self,
+        ws: str,
+        job_id: str,
+        name: str,
+        change: str,
+        cron: str,
+        tz: str = "UTC",
+        *,
+        paused: bool = False,
+        deleted: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        self.con.execute(
+            "INSERT INTO lakeflow.jobs (account_id, workspace_id, job_id, name, tags, "
+            "change_time, delete_time, paused, \"trigger\") VALUES ('acc', ?, ?, ?, ?, ?, ?, ?, "
+            "{'file_arrival': NULL, 'periodic': NULL, 'continuous': NULL, 'table_update': NULL, "
+            "'schedule': {'quartz_cron_expression': ?, 'timezone_id': ?}})",
+            [ws, job_id, name, tags or {}, datetime.fromisoformat(change),
+             datetime.fromisoformat(deleted) if deleted else None, paused, cron, tz],
+        )  # fmt: skip

@@ -23,5 +23,5 @@ def screenshot_dir() -> Path:
     """docs/ (shown in the README) only with UPDATE_SCREENSHOTS=1, so test runs leave the tree
     clean: `UPDATE_SCREENSHOTS=1 ./run-tests -m browser`."""
     if os.environ.get("UPDATE_SCREENSHOTS"):
-        return Path(__file__).resolve().parents[1] / "docs"
+        return Path(__file__).resolve().parents[2] / "docs"
     return Path(tempfile.gettempdir()) / "jobs-bot-screenshots"

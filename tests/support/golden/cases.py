@@ -93,7 +93,7 @@ def _alert(*, resolved: bool, acked: bool = False) -> Any:
 
 
 def _extra_cases() -> dict[str, tuple[str, dict[str, Any]]]:
-    """Cases kept in tests/golden/extra/<topic>.py (each a module-level `CASES` dict of
+    """Cases kept in tests/support/golden/extra/<topic>.py (each a module-level `CASES` dict of
     name -> (template, data)), so each message family keeps its cases beside its own code."""
     import importlib
     import pkgutil
@@ -102,7 +102,7 @@ def _extra_cases() -> dict[str, tuple[str, dict[str, Any]]]:
     found: dict[str, tuple[str, dict[str, Any]]] = {}
     folder = Path(__file__).with_name("extra")
     for info in sorted(pkgutil.iter_modules([str(folder)]), key=lambda i: i.name):
-        module = importlib.import_module(f"tests.golden.extra.{info.name}")
+        module = importlib.import_module(f"tests.support.golden.extra.{info.name}")
         for name, case in module.CASES.items():
             if name in found:
                 raise ValueError(f"golden case {name!r} is defined twice")
@@ -133,7 +133,7 @@ def _failing_job(i: int, name: str, **over: Any) -> FailingJobView:
 
 def _failing() -> FailingView:
     jobs = [
-        _failing_job(0, "nightly_sales"),
+        _failing_job(0, "nightly_sales", failed_tasks=("load_orders", "publish")),
         _failing_job(
             1,
             EVIL,
