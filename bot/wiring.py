@@ -485,11 +485,10 @@ def build(
     jobs.append(Every("failures:system-tables", tables, _poll_tables(alerts, health)))
     # Billing lands by the hour, hours late: what a failed run cost is looked up half-hourly.
     jobs.append(Every("failures:costs", max(tables, COST_BACKFILL_SECONDS), alerts.backfill_costs))
-    scheduler = Scheduler(
-        jobs,
-        timezone=config.timezone,
-        leadership=Leadership(opened.leases, ttl=config.schedules.leader_lease_seconds),
-    )
+    leadership = Leadership(opened.leases, ttl=config.schedules.leader_lease_seconds)
+    scheduler = Scheduler(jobs, timezone=config.timezone, leadership=leadership)
+    # One voice on Slack too: only the leader sends, so two replicas keep each channel's pace.
+    notifier.sends_now = lambda: leadership.held
     metrics.watch_outbox(opened.outbox.pending_count)
     ops = None
     if config.monitoring.health_port is not None:

@@ -11,8 +11,9 @@ Claimed rows wait in per-channel queues and each channel sends at most one messa
 (short bursts tolerated, plus a workspace-wide limit). reference/slack.md gives no separate
 figure for chat.update, so edits and ephemerals share their channel's budget — an edit storm
 on one alert then cannot crowd out the channel's new alerts. A channel waiting out its
-interval or a Retry-After never delays another. Two notifier processes pace independently;
-Slack's 429s then slow both down.
+interval or a Retry-After never delays another. Of several replicas only the one holding the
+leader lease sends (`sends_now`), so the channel pace is kept across processes too; the others'
+messages wait in the shared outbox for it (a new leader takes over within the lease's ttl).
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ class Notifier:
         # Told of every message newly posted (not one found already in Slack): /metrics
         # counts the alerts by kind from it.
         self.on_posted: Callable[[OutboxMessage], None] | None = None
+        # Whether this process sends now (the wiring makes it "holds the leader lease"): the
+        # background loop drains only then. drain() called directly always sends.
+        self.sends_now: Callable[[], bool] = lambda: True
 
     # -- running -------------------------------------------------------------------------
     def drain(self, max_messages: int | None = None, deadline: float | None = None) -> DrainStats:
@@ -171,7 +175,8 @@ class Notifier:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
-            self.drain()
+            if self.sends_now():
+                self.drain()
             self._wake.wait(self._idle_wake)
             self._wake.clear()
 

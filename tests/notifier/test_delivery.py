@@ -196,3 +196,52 @@ def test_a_backlog_beyond_the_lease_goes_back_to_wait_its_turn(
     # Handed back unsent, they were still fresh when this notifier claimed them again: no
     # search of the history first. (Another notifier would have searched, to be safe.)
     assert len(sb.calls_to("conversations.history")) == 0
+
+
+def test_two_replicas_keep_one_channel_at_its_pace(
+    sb: SlackSandbox, store: Store, open_store, make_notifier, monkeypatch
+):
+    """Two bots on one store each run a notifier; only the one holding the leader lease sends,
+    so a channel still gets at most one message a second (two senders pacing on their own
+    would each send a message a second into it). When the leader stops and hands the lease
+    back, the standby sends what comes next; nothing is sent twice."""
+    from bot.scheduler import Leadership
+
+    other = open_store()
+    replicas = []
+    for on in (store, other):
+        lease = Leadership(on.leases, ttl=30)
+        lease.renew()
+        notifier = make_notifier(on=on, per_channel_interval=1.0, idle_wake=0.05)
+        notifier.sends_now = lambda lease=lease: lease.held
+        replicas.append((lease, notifier))
+    (leader, first), (standby, second) = replicas
+    assert leader.held and not standby.held
+
+    def sent(n: int) -> None:
+        deadline = time.monotonic() + 30
+        while len(sb.messages("C02ALERTS")) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(sb.messages("C02ALERTS")) == n
+
+    first.start()
+    second.start()
+    try:
+        # Alerts arriving over time, faster than the channel's pace: each notifier would claim
+        # the ones due when it looks, and both would send.
+        for i in range(5):
+            post(store, f"m{i}", "C02ALERTS")
+            time.sleep(0.3)
+        sent(5)
+        assert min(gaps(sb, "C02ALERTS")) >= 0.98
+        first.stop()
+        leader.release()  # a clean stop: the standby takes the lease at its next renewal
+        assert standby.renew()
+        post(other, "m5", "C02ALERTS")
+        post(other, "m6", "C02ALERTS")
+        sent(7)
+    finally:
+        first.stop()
+        second.stop()
+    texts = [m.text for m in sb.messages("C02ALERTS")]
+    assert sorted(texts) == sorted(f"m{i}" for i in range(7))  # each once
