@@ -148,17 +148,19 @@ def demo_command(*, port: int, db: str | None, config: str | None, seed: int) ->
             watch=True,
             env=local.env,
         )
-        bot.start()
-        assert bot.request_url is not None
-        sandbox.app_request_url = bot.request_url
-        print(f"Bot: listening on {sandbox.app_request_url}")
-        # A newcomer should not have to wait for 09:00 (or Monday) to see the reports.
+        # A newcomer should not have to wait for 09:00 (or Monday) to see the reports. Queued
+        # before the scheduler starts: its first tick would otherwise find today's 09:00
+        # digest missed (a fresh store) and send it marked late.
         if bot.digests is not None:
             bot.digests.send_now(reason="demo")
         if bot.weekly is not None:
             bot.weekly.send_now(reason="demo")
         if bot.cost_scan is not None:
             bot.cost_scan.run()  # the hourly scan, once now: today's cost spike is alerted
+        bot.start()
+        assert bot.request_url is not None
+        sandbox.app_request_url = bot.request_url
+        print(f"Bot: listening on {sandbox.app_request_url}")
         print(
             "Reports: today's digest, the weekly cost report and a cost-anomaly scan were run "
             "now (demo; normally 09:00, Mondays and hourly)"
