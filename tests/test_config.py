@@ -150,6 +150,18 @@ def test_deadline_not_hhmm(tmp_path: Path) -> None:
     assert only(lines) == 'slas[2].deadline: "7am" is not HH:MM (line 18)'
 
 
+def test_a_baseline_the_queries_would_ignore_is_refused(tmp_path: Path) -> None:
+    # The anomaly queries read 14 days; a 30 accepted silently would change nothing.
+    lines = problems(
+        tmp_path,
+        """\
+        cost:
+          baseline_days: 30
+        """,
+    )
+    assert "cost.baseline_days" in only(lines) and "fixed 14-day baseline" in only(lines)
+
+
 def test_routing_channel_missing(tmp_path: Path) -> None:
     lines = problems(tmp_path, "routing:\n  - tag: {team: finance}\n")
     assert only(lines).startswith("routing[0].channel: missing")
