@@ -35,6 +35,21 @@ on every scan:
   marked no longer alerts, a much bigger one still does. Its open alert resolves too.
 The message shows the feedback either way (`render`), and a click can re-render it at once
 with `refresh(incident_id)`.
+
+One cause, one message: with the job scope on beside others, a job's spike would also be its
+workspace's and its SKU's. So each scan decides the job anomalies first, and a workspace or SKU
+anomaly (of the same billing day) is not posted when most of its rise (today's cost − its
+usual) is the rise of jobs that have a job-scope cost alert for that day: those jobs' own
+increases inside it (the job movers the scan reads from `cost_scope_movers`, at most
+MOVERS_SHOWN of them) add up to at least EXPLAINED_SHARE of the subject's rise. "Has a job
+alert for the day" means decided an anomaly in this scan, or an incident of that job and day
+already open or resolved (by feedback too: an "expected" answer to the job's alert covers the
+same money in its workspace). The skipped subject is logged at INFO and named in one line of
+those jobs' messages ("also most of the rise of workspace prod-emea"). It is judged again on
+every scan, so when its unexplained part grows (other jobs, non-job usage, a SKU no alerted job
+uses) it alerts then; once it has an incident it is never skipped again, just updated in place
+(or left alone once resolved), so it stays one message. With the job scope off, nothing is
+skipped.
 """
 
 from __future__ import annotations
@@ -45,7 +60,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from bot import actions
@@ -80,6 +95,10 @@ FEEDBACK_MEMORY_DAYS = 90
 # A thread line says "now $X" when the day's cost grew by more than this since the last line;
 # smaller changes only refresh the message.
 GROWTH_NOTE = 0.10
+# A workspace / SKU anomaly is not posted on its own when jobs with a job-scope alert for the
+# same day explain at least this share of its rise (their increases inside it ÷ its cost −
+# usual): "mostly the same cause". Below it, the rest is news (other jobs, non-job usage).
+EXPLAINED_SHARE = 0.80
 # The component name the scan reports to `Health` when the warehouse fails or answers.
 WAREHOUSE = "warehouse"
 
@@ -110,6 +129,7 @@ class ScanOutcome:
     posted: int = 0
     updated: int = 0
     resolved: int = 0
+    suppressed: int = 0  # workspace / SKU anomalies left to the job alerts that explain them
     errors: list[str] = field(default_factory=list)
 
 
@@ -153,6 +173,9 @@ class CostAlertView:
     parts_more: int = 0
     scope_note: str = ""  # what the scope's cost counts
     other_causes: tuple[str, ...] = ()  # the causes that are not lists of movers
+    # Job scope: the workspaces / SKUs whose rise this job's alert mostly explains, so they
+    # have no alert of their own ("workspace prod-emea", "SKU X (with ingest_b)").
+    also_explains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,9 +253,11 @@ class CostScan:
                 return out
             if self.health is not None:
                 self.health.record(WAREHOUSE, True)
+            known = self._known(days)
             for day in days:
-                for found_one in found[day]:
-                    self._alert(found_one, day, at, out)
+                kept, notes = self._overlaps(found[day], day, known, out)
+                for found_one in kept:
+                    self._alert(found_one, day, at, out, notes)
             self._settle(days, at, out)
         return out
 
@@ -278,6 +303,68 @@ class CostScan:
         out.anomalies += len(decided)
         return decided
 
+    def _known(self, days: Sequence[date]) -> set[IncidentKey]:
+        """The keys of the cost incidents the scanned days already have, open or resolved."""
+        since = datetime.combine(min(days), time.min, tzinfo=UTC)
+        found = self.store.incidents.open_or_resolved_since(IncidentKind.COST_ANOMALY, since)
+        return {incident.incident_key for incident in found}
+
+    def _overlaps(
+        self, found: Sequence[_Found], day: date, known: set[IncidentKey], out: ScanOutcome
+    ) -> tuple[list[_Found], dict[str, list[str]]]:
+        """The anomalies to alert, without the workspaces / SKUs mostly explained by jobs
+        alerted for the day (see the module docstring), and for each such job (by its
+        candidate key) the subjects it explains, for its message."""
+        if SCOPE_JOB not in self.scopes:
+            return list(found), {}
+        alerted = {f.decision.candidate.key for f in found if f.job is not None}
+        alerted |= {
+            f"{SCOPE_JOB}:{k.workspace_id}/{k.job_id}" for k in known if k.key == f"job:{day}"
+        }
+        skipped: set[int] = set()
+        notes: dict[str, list[str]] = {}
+        # Workspaces before SKUs in a job's line, whatever their rises.
+        rank = {SCOPE_WORKSPACE: 0, SCOPE_SKU: 1}
+        for f in sorted(found, key=lambda f: rank.get(f.scope.scope if f.scope else "", -1)):
+            if f.scope is None or _scope_key(f.scope, day) in known:
+                continue  # a job, or a subject alerted before: as always
+            rise = f.decision.excess
+            behind = [
+                m
+                for m in f.movers
+                if m.kind == "job"
+                and m.job_id
+                and m.increase > 0
+                and f"{SCOPE_JOB}:{_mover_key(m)}" in alerted
+            ]
+            explained = sum(m.increase for m in behind)
+            if rise <= 0 or explained < EXPLAINED_SHARE * rise:
+                continue
+            skipped.add(id(f))
+            out.suppressed += 1
+            title = self._scope_title(f.scope)
+            labels = [self._mover_label(m, f.scope.scope) for m in behind]
+            cur = self.config.cost.currency
+            log.info(
+                "cost scan: %s on %s not alerted on its own: %s of its +%s rise is %s, "
+                "alerted as jobs",
+                title,
+                day.isoformat(),
+                _money(explained, cur),
+                _money(rise, cur),
+                ", ".join(labels),
+            )
+            for m, label in zip(behind, labels, strict=True):
+                others = [x for x in labels if x != label]
+                note = title + (f" (with {', '.join(others)})" if others else "")
+                notes.setdefault(f"{SCOPE_JOB}:{_mover_key(m)}", []).append(note)
+        return [f for f in found if id(f) not in skipped], notes
+
+    def _scope_title(self, row: CostScopeCandidate) -> str:
+        if row.scope == SCOPE_WORKSPACE:
+            return f"workspace {workspace_label(self.config, row.subject)}"
+        return f"SKU {row.subject}"
+
     def _feedback(self, scope: str, subject: str, day: date) -> list[monitor.Feedback]:
         since = day - timedelta(days=FEEDBACK_MEMORY_DAYS)
         given: list[AnomalyFeedback] = self.store.feedback.for_subject(scope, subject, since)
@@ -286,12 +373,22 @@ class CostScan:
             for f in given
         ]
 
-    def _alert(self, found: _Found, day: date, at: datetime, out: ScanOutcome) -> None:
+    def _alert(
+        self,
+        found: _Found,
+        day: date,
+        at: datetime,
+        out: ScanOutcome,
+        notes: dict[str, list[str]] | None = None,
+    ) -> None:
         d = found.decision
         if found.job is not None:
             row = found.job
             key = IncidentKey(row.workspace_id, row.job_id, IncidentKind.COST_ANOMALY, f"job:{day}")
             detail = self._detail(d, row, day, at)
+            also = (notes or {}).get(d.candidate.key)
+            if also:
+                detail["also_explains"] = also
             label = row.name
         else:
             assert found.scope is not None
@@ -425,6 +522,7 @@ class CostScan:
             parts_more=int(dict(d.get("movers_more") or {}).get(parts_kind, 0)),
             scope_note=str(d.get("scope_note") or ""),
             other_causes=tuple(d.get("other_causes") or ()),
+            also_explains=tuple(d.get("also_explains") or ()),
         )
 
     def _update(self, incident: Incident, channel: str) -> None:
@@ -466,7 +564,11 @@ class CostScan:
         return mark.verdict if mark is not None else None
 
     def _shown(self, detail: dict[str, Any]) -> tuple[Any, ...]:
-        return (_cents(detail.get("cost", 0.0)), tuple(detail.get("causes") or ()))
+        return (
+            _cents(detail.get("cost", 0.0)),
+            tuple(detail.get("causes") or ()),
+            tuple(detail.get("also_explains") or ()),
+        )
 
     def _detail(
         self, d: monitor.Decision, row: CostAnomalyCandidate, day: date, at: datetime
@@ -524,16 +626,13 @@ class CostScan:
     ) -> dict[str, Any]:
         c = d.candidate
         currency = self.config.cost.currency
+        title = self._scope_title(row)
         if row.scope == SCOPE_WORKSPACE:
-            name = workspace_label(self.config, row.subject)
-            title = f"workspace {name}"
-            where = name
+            where = workspace_label(self.config, row.subject)
             channel = self.config.route_channel(None, row.subject, None, {})
             url = workspace_host(self.config, row.subject)
             note = "every usage row of the workspace: jobs, all-purpose compute, SQL, storage"
         else:
-            name = row.subject
-            title = f"SKU {name}"
             where = "all workspaces"
             channel = self.config.route_channel(None, None, None, {})
             url = None
