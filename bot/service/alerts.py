@@ -1,6 +1,9 @@
-"""The use case "a run ended": watch each workspace's Jobs API through the run feed, decide what
-an ended run means (a failure opens or bumps the job's incident, a success resolves it), claim
-it in the store, and queue the messages in the outbox for the notifier.
+"""The use case "a run ended": decide what an ended run means (a failure opens or bumps the
+job's incident, a success resolves it), claim it in the store, and queue the messages in the
+outbox for the notifier. The runs come from each workspace's Jobs API through the run feed
+(alert_feed.py) and from the system tables (alert_tables.py, also the reconcile); the alert's
+facts are gathered by alert_facts.py, its cost filled in once billed by alert_costs.py.
+FailureAlerts composes them and is the one face the wiring and the buttons see.
 
 Exactly once, end to end: the store counts each failed run once (`incident_runs`), every
 message has a dedupe key derived from the incident and the run, and the feed's watermark is
@@ -20,54 +23,34 @@ alert only when `monitoring.alert_on_states` lists them.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot import actions
 from bot.clock import Clock
 from bot.config import Config
-from bot.errors import UserError
 from bot.models import (
     FAILED_STATES,
     ApiRun,
-    ApiRunState,
-    EndedRun,
     JobInfo,
     JobKey,
     JobsApiError,
     RunCost,
     TaskError,
-    TaskRun,
 )
 from bot.render import Renderer
 from bot.render.mrkdwn import link
-from bot.run_feed import FeedWatermark, RunFeed
-from bot.service.alert_view import MAX_ERROR_CHARS, failure_alert, recovered_phrase
-from bot.service.common import run_url
+from bot.service.alert_costs import CostBackfill
+from bot.service.alert_facts import DirectoryPort, RunFacts
+from bot.service.alert_feed import FeedPoller, PollOutcome
+from bot.service.alert_tables import EndedRunsPort, TablePath
+from bot.service.alert_view import failure_alert, recovered_phrase
 from bot.store.records import Incident, IncidentKey, IncidentKind, OutboxKind
 
 log = logging.getLogger(__name__)
 
-FEED = "run_feed"  # watermark name
 RESOLVING_STATES = frozenset({"SUCCEEDED"})
-# The first poll of a workspace with no watermark looks back this far, so a bot started
-# (or restarted without state) still alerts on what failed just before.
-FIRST_LOOKBACK = timedelta(minutes=10)
-# The system tables are read over a sliding window this long: their rows land minutes (the
-# lakeflow lag is undocumented) after the run ended, so each poll looks back far enough to
-# see late rows, and the store counts each run end once.
-TABLE_LOOKBACK = timedelta(hours=6)
-# A failure the system tables show for a workspace the Jobs API watches is "missed" only if
-# the API path had this long to see it first (it polls every 30 s by default).
-API_HEAD_START = timedelta(minutes=10)
-# A resolved incident's failed run may be billed hours after the recovery: its cost is still
-# looked for this long after the run ended (billing lags hours, not days).
-COST_HORIZON = timedelta(days=2)
-# The trigger of a run whose latest end is a repair (not an API trigger value).
-REPAIR_TRIGGER = "REPAIR"
 
 
 class JobsApiPort(Protocol):
@@ -84,20 +67,10 @@ class JobsApiPort(Protocol):
     def get_job(self, workspace_id: str, job_id: str) -> JobInfo: ...
 
 
-class EndedRunsPort(Protocol):
-    """The system tables' run ends (bot.warehouse.queries.runs_ended over the warehouse)."""
-
-    def __call__(self, *, now: datetime, since: datetime, until: datetime) -> list[EndedRun]: ...
-
-
 class RouterPort(Protocol):
     """bot.service.rollup.Rollup by shape: True when it took the first post (a roll-up)."""
 
     def route(self, channel: str, incident: Incident, message: dict[str, Any]) -> bool: ...
-
-
-class DirectoryPort(Protocol):
-    def user_id_for_email(self, email: str) -> str | None: ...
 
 
 class StorePort(Protocol):
@@ -109,18 +82,9 @@ class StorePort(Protocol):
     mutes: Any
 
 
-@dataclass
-class PollOutcome:
-    workspace_id: str
-    ended: int = 0
-    alerted: int = 0
-    resolved: int = 0
-    calls: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
 class FailureAlerts:
-    """Polls workspaces and turns ended runs into incident messages in the outbox."""
+    """Turns ended runs (polled from the Jobs API and the system tables) into incident
+    messages in the outbox."""
 
     def __init__(
         self,
@@ -145,178 +109,45 @@ class FailureAlerts:
         self.store = store
         self.jobs_api = jobs_api
         self.directory = directory
-        self._p90 = p90_seconds
-        self._ended_runs = ended_runs
-        self._run_cost = run_cost
         self._poke = on_enqueue or (lambda: None)
-        self._feeds: dict[str, RunFeed] = {}
-        # A run seen ending more than two polls (at least 3 min) after it ended is late.
-        self._late_after = max(
-            timedelta(seconds=2 * config.schedules.failure_poll_seconds), timedelta(minutes=3)
+        self.facts = RunFacts(
+            config=config,
+            clock=clock,
+            store=store,
+            jobs_api=jobs_api,
+            directory=directory,
+            p90_seconds=p90_seconds,
         )
-        self._jobs: dict[tuple[str, str], tuple[datetime, JobInfo | None]] = {}
-        self._lock = threading.Lock()
+        self.feed = FeedPoller(
+            config=config, clock=clock, store=store, jobs_api=jobs_api, handle=self.handle_ended
+        )
+        self.tables = TablePath(
+            config=config, clock=clock, ended_runs=ended_runs, handle=self.handle_ended
+        )
+        self.costs = CostBackfill(
+            clock=clock, store=store, run_cost=run_cost, enqueue_update=self.enqueue_update
+        )
         # Other incident kinds draw their own messages (SLA, missed run, cost anomaly): a
         # button click re-renders any incident through `render`, which asks them.
         self.renderers: dict[str, Callable[[Incident], dict[str, Any]]] = {}
 
+    # -- the sources of ended runs (each its own module) ---------------------------------
+
     def watch(self, workspace_id: str, run_id: str) -> None:
-        """Follow a run the bot just repaired: a repair can start and end between two polls,
-        and the run's start time (hours ago) keeps it out of the feed's window. Kept in the
-        watermark, so a restart keeps watching."""
-        self._change_feed_mark(
-            workspace_id,
-            lambda value: {**value, "watch": sorted({*value.get("watch", ()), str(run_id)})},
-        )
-
-    def _change_feed_mark(
-        self, workspace_id: str, change: Callable[[dict[str, Any]], dict[str, Any]]
-    ) -> None:
-        """Read, change and write the workspace's feed watermark as one compare-and-set, tried
-        again when another process wrote in between (a click on a standby replica adds a watch
-        while the leader's poll advances the feed): neither write is lost."""
-        with self._lock:
-            for _ in range(20):
-                mark = self.store.watermarks.get(FEED, workspace_id)
-                value = change(dict(mark.value) if mark is not None else {})
-                if self.store.watermarks.compare_and_set(FEED, mark, value, workspace_id):
-                    return
-            raise RuntimeError(f"feed watermark of workspace {workspace_id}: 20 writers raced")
-
-    # -- polling -------------------------------------------------------------------------
+        """Follow a run the bot just repaired, until a poll sees it end (alert_feed.py)."""
+        self.feed.watch(workspace_id, run_id)
 
     def poll(self, workspace_id: str) -> PollOutcome:
-        """One poll of one workspace. Raises nothing: a workspace that does not answer is
-        logged and polled again next time from the same watermark."""
-        out = PollOutcome(workspace_id)
-        if self.jobs_api is None:
-            return out
-        feed = self._feeds.get(workspace_id)
-        if feed is None:
-            feed = RunFeed(self.jobs_api, workspace_id, self.clock, lookback=FIRST_LOOKBACK)
-            self._feeds[workspace_id] = feed
-        with self._lock:
-            mark = self.store.watermarks.get(FEED, workspace_id)
-        value = dict(mark.value) if mark is not None else {}
-        watermark = FeedWatermark.from_json(value["feed"]) if value.get("feed") else None
-        watched = set(value.get("watch", ()))
-        try:
-            result = feed.poll(watermark, watch=watched)
-        except JobsApiError as e:
-            out.errors.append(str(e))
-            log.warning("run feed of workspace %s: %s", workspace_id, e)
-            return out
-        out.calls = result.calls
-        late_before = self.clock.now() - self._late_after
-        for run in result.ended:
-            out.ended += 1
-            # A run that ended long before this poll saw it (the workspace's API was down,
-            # or the bot was): alerted all the same, and marked late.
-            late = run.end_time is not None and run.end_time < late_before
-            try:
-                kind = self.handle_ended(run, late=late, via="api", rerun=run.run_id in watched)
-            except JobsApiError as e:
-                # The run stays unreported: keep the old watermark so the next poll retries.
-                out.errors.append(str(e))
-                log.warning("run %s of workspace %s: %s", run.run_id, workspace_id, e)
-                return out
-            out.alerted += kind == "alert"
-            out.resolved += kind == "resolved"
-        # Watched runs stay watched until a poll saw them end (a watch added meanwhile by a
-        # click, in this process or another, is kept); runs that ended, and runs Databricks no
-        # longer has (deleted), are watched no more.
-        done = {r.run_id for r in result.ended} | set(result.gone)
-        advanced = result.watermark.to_json()
-        self._change_feed_mark(
-            workspace_id,
-            lambda value: {
-                "feed": advanced,
-                "watch": sorted((set(value.get("watch", ())) | watched) - done),
-            },
-        )
-        return out
+        """One poll of one workspace's run feed (alert_feed.py). Raises nothing."""
+        return self.feed.poll(workspace_id)
 
     def poll_tables(self) -> PollOutcome:
-        """The system-table path: run ends of the last TABLE_LOOKBACK, for workspaces without
-        Jobs API access (their only source) and, as the reconcile, for the others (failures
-        the API path never saw — a restart, a workspace outage — alerted late, marked so)."""
-        out = PollOutcome("system tables")
-        if self._ended_runs is None:
-            return out
-        now = self.clock.now()
-        try:
-            rows = self._ended_runs(now=now, since=now - TABLE_LOOKBACK, until=now)
-        except UserError as e:
-            out.errors.append(str(e))
-            log.warning("system-table run ends: %s", e)
-            return out
-        out.calls = 1
-        watched = {w.id for w in self.config.workspaces if w.jobs_api}
-        known = {w.id for w in self.config.workspaces}
-        # Only a job's latest end speaks: an older failure under a newer success is history.
-        latest: dict[tuple[str, str], datetime] = {}
-        for row in rows:
-            key = (row.workspace_id, row.job_id)
-            latest[key] = max(latest.get(key, row.end_time), row.end_time)
-        for row in rows:
-            if known and row.workspace_id not in known:
-                continue  # a workspace this bot is not configured for
-            late = row.workspace_id in watched
-            if late and row.end_time > now - API_HEAD_START:
-                continue  # the Jobs API path sees it first
-            if row.end_time < latest[(row.workspace_id, row.job_id)]:
-                continue
-            out.ended += 1
-            kind = self.handle_ended(_run_of(row), late=late, job=_job_of(row))
-            out.alerted += kind == "alert"
-            out.resolved += kind == "resolved"
-        return out
+        """The system-table path and the reconcile (alert_tables.py)."""
+        return self.tables.poll()
 
     def backfill_costs(self, limit: int = 50) -> int:
-        """What each open failure's run cost, once billing has it (hours after the run):
-        the alert, until then "pending", is updated in place. Returns how many were filled."""
-        if self._run_cost is None:
-            return 0
-        filled = 0
-        now = self.clock.now()
-        # Open incidents, and resolved ones whose failed run may still be billed: only those
-        # still missing their cost count towards `limit` (so the filled ones cannot crowd the
-        # rest out), newest run first.
-        waiting = []
-        for incident in self.store.incidents.open_or_resolved_since(
-            IncidentKind.FAILURE, now - COST_HORIZON
-        ):
-            d = incident.detail or {}
-            if d.get("cost") is not None or not d.get("run_id") or not d.get("ended_at"):
-                continue
-            if datetime.fromisoformat(str(d["ended_at"])) < now - COST_HORIZON:
-                continue
-            waiting.append(incident)
-        for incident in waiting[:limit]:
-            d = dict(incident.detail or {})
-            run_id = str(d.get("run_id") or "")
-            ended = d.get("ended_at")
-            try:
-                cost = self._run_cost(incident.workspace_id, run_id)
-            except UserError as e:
-                log.info("run cost of %s: %s", run_id, e)
-                return filled
-            # Billing is written by the hour: the run is fully billed once a usage row
-            # reaches its end.
-            end = datetime.fromisoformat(str(ended))
-            if (
-                not cost.billed
-                or cost.last_usage_end_time is None
-                or cost.last_usage_end_time < end
-            ):
-                continue
-            d["cost"] = str(cost.cost)
-            d["currency"] = cost.currency_code
-            updated = self.store.incidents.set_detail(incident.id, d) or incident
-            if updated.channel and updated.message_ts:
-                self.enqueue_update(updated, updated.channel, f"cost:{run_id}")
-            filled += 1
-        return filled
+        """Each failure's run cost, once billed (alert_costs.py). Returns how many were filled."""
+        return self.costs.backfill(limit)
 
     # -- one ended run -------------------------------------------------------------------
 
@@ -350,7 +181,7 @@ class FailureAlerts:
     ) -> None:
         assert run.job_id is not None
         ws = run.workspace_id
-        job = job if job is not None else self._job(ws, run.job_id)
+        job = job if job is not None else self.facts.job(ws, run.job_id)
         full = run
         if not run.tasks_complete and self.jobs_api is not None:
             full = self.jobs_api.get_run(ws, run.run_id)
@@ -362,7 +193,7 @@ class FailureAlerts:
                 full = self.jobs_api.get_run(ws, run.run_id)
             except JobsApiError as e:
                 log.info("run %s of workspace %s: no task errors (%s)", run.run_id, ws, e)
-        detail = self._detail(full, job, late=late)
+        detail = self.facts.detail(full, job, late=late)
         if late:
             detail["late_via"] = via
         key = IncidentKey(ws, run.job_id, IncidentKind.FAILURE)
@@ -408,7 +239,7 @@ class FailureAlerts:
             # that does not exist.
             return True
         channel = resolved.channel or self._channel(
-            job or self._job(run.workspace_id, run.job_id), run.workspace_id, run.job_id, None
+            job or self.facts.job(run.workspace_id, run.job_id), run.workspace_id, run.job_id, None
         )
         # The message is edited in place even while the job is muted (an edit pings nobody,
         # and it takes away buttons that no longer apply); the thread line is news, so a
@@ -520,23 +351,7 @@ class FailureAlerts:
         )
         self._poke()
 
-    # -- facts ---------------------------------------------------------------------------
-
-    def _job(self, workspace_id: str, job_id: str) -> JobInfo | None:
-        """jobs/get, cached for ten minutes (routing tags and owners rarely change)."""
-        now = self.clock.now()
-        hit = self._jobs.get((workspace_id, job_id))
-        if hit is not None and now - hit[0] < timedelta(minutes=10):
-            return hit[1]
-        if self.jobs_api is None:
-            return None
-        try:
-            job: JobInfo | None = self.jobs_api.get_job(workspace_id, job_id)
-        except JobsApiError as e:
-            log.info("jobs/get %s/%s: %s", workspace_id, job_id, e)
-            job = None
-        self._jobs[(workspace_id, job_id)] = (now, job)
-        return job
+    # -- routing and phrasing ------------------------------------------------------------
 
     def _channel(
         self, job: JobInfo | None, workspace_id: str, job_id: str, name: str | None
@@ -545,166 +360,11 @@ class FailureAlerts:
             (job.name if job else None) or name, workspace_id, job_id, job.tags if job else {}
         )
 
-    def _detail(self, run: ApiRun, job: JobInfo | None, *, late: bool) -> dict[str, Any]:
-        assert run.job_id is not None
-        ws_cfg = self.config.workspace(run.workspace_id)
-        host = ws_cfg.host.rstrip("/") if ws_cfg else None
-        tasks: list[dict[str, Any]] = []
-        # The tasks to show: the failed ones, or (a cancelled or skipped run, alerted by
-        # monitoring.alert_on_states) the tasks that ended the way the run did.
-        shown = run.failed_tasks or tuple(
-            t for t in run.latest_attempts() if t.state.state == run.state.state
-        )
-        for task in shown:
-            error: str | None = None
-            if len(tasks) < 3 and self.jobs_api is not None:
-                try:
-                    found = self.jobs_api.get_task_error(run.workspace_id, task.run_id)
-                    error = found.error or _tail(found.error_trace)
-                except JobsApiError as e:
-                    log.info("runs/get-output %s: %s", task.run_id, e)
-            tasks.append(
-                {
-                    "key": task.task_key,
-                    "attempts": _attempts(run, task),
-                    # attempt x of (max_retries + 1): the run's own copy of the task's
-                    # settings, else the job's (jobs/get, cached); None: not known.
-                    "max_retries": task.max_retries
-                    if task.max_retries is not None
-                    else (job.max_retries(task.task_key) if job else None),
-                    "error": error[:MAX_ERROR_CHARS] if error else None,
-                    "url": task.run_page_url,
-                }
-            )
-        owner = job.owner if job else run.creator_user_name
-        p90 = self._p90(JobKey(run.workspace_id, run.job_id)) if self._p90 else None
-        name = (job.name if job else None) or run.run_name or f"job {run.job_id}"
-        repaired = run.latest_repair_id is not None
-        return {
-            "job_name": name,
-            "job_url": f"{host}/jobs/{run.job_id}" if host else None,
-            "workspace": ws_cfg.name if ws_cfg else run.workspace_id,
-            "run_id": run.run_id,
-            "run_url": run.run_page_url or run_url(host, run.job_id, run.run_id),
-            "state": run.state.state,
-            "code": run.state.termination_code,
-            "type": run.state.termination_type,
-            "message": run.state.message,
-            "ended_at": run.end_time.isoformat() if run.end_time else None,
-            "duration_seconds": run.duration_seconds,
-            "p90_seconds": p90,
-            # The run that ended is a repair: say so, and who asked for it when the bot did.
-            "trigger": REPAIR_TRIGGER if repaired else run.trigger,
-            "trigger_by": self._repaired_by(run) if repaired else None,
-            "owner": owner,
-            "owner_id": self._owner_id(owner),
-            "cost": None,
-            "currency": self.config.cost.currency,
-            "tasks": tasks,
-            "late": late,
-        }
-
-    def _repaired_by(self, run: ApiRun) -> str | None:
-        """Who started the repair that just ended, from the audit log of the Rerun button
-        (None for a repair started in Databricks, or a store without an audit log)."""
-        audit = getattr(self.store, "audit", None)
-        if audit is None or run.job_id is None:
-            return None
-        # Newest first: the latest repair of this run is the one that just ended.
-        for entry in audit.entries(
-            job=JobKey(run.workspace_id, run.job_id), action="rerun", limit=50
-        ):
-            d = entry.detail or {}
-            if (
-                entry.result == "ok"
-                and d.get("how") == "repair"
-                and str(d.get("started_run") or entry.run_id) == run.run_id
-            ):
-                return str(entry.actor_id) if entry.actor_id else None
-        return None
-
-    def _owner_id(self, owner: str | None) -> str | None:
-        if not owner:
-            return None
-        mapped = self.config.owner_slack_id(owner)
-        if mapped:
-            return mapped
-        if self.directory is not None and "@" in owner:
-            return self.directory.user_id_for_email(owner)
-        return None
-
     def _when(self, at: datetime) -> str:
         stamp = int(at.timestamp())
         return f"<!date^{stamp}^at {{time}}|at {at:%H:%M} UTC>"
 
 
-def _attempts(run: ApiRun, task: TaskRun) -> int:
-    """Which attempt of the task the failed one was: counted from the start of the run, or
-    of its latest repair when the run ended in a repair (a repair starts the retries anew)."""
-    tries = run.attempts(task.task_key)
-    total = max(len(tries), task.attempt_number + 1)
-    repairs = [r for r in run.repair_history if r.kind == "REPAIR"]
-    if repairs and repairs[-1].task_run_ids:
-        ids = set(repairs[-1].task_run_ids)
-        began = next((t for t in tries if t.run_id in ids), None)
-        if began is not None:
-            return max(1, task.attempt_number - began.attempt_number + 1)
-    return total
-
-
-def _tail(trace: str | None, lines: int = 8) -> str | None:
-    if not trace:
-        return None
-    return "\n".join(trace.strip().splitlines()[-lines:])
-
-
 def _one_line(text: str, limit: int) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _run_of(row: EndedRun) -> ApiRun:
-    """A system-table run end in the shape of a Jobs API run (no tasks: the tables' task
-    rows carry no error messages; the alert then shows the termination code)."""
-    state = ApiRunState(
-        state=row.result_state,
-        ended=True,
-        status_state="TERMINATED",
-        life_cycle_state=None,
-        result_state=row.result_state,
-        termination_code=row.termination_code,
-        termination_type=None,
-        message=None,
-    )
-    duration = (row.end_time - row.start_time).total_seconds() if row.start_time else None
-    return ApiRun(
-        workspace_id=row.workspace_id,
-        job_id=row.job_id,
-        run_id=row.run_id,
-        run_name=row.name,
-        state=state,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        duration_seconds=duration,
-        queue_seconds=None,
-        run_page_url=None,
-        run_type=None,
-        trigger=row.trigger_type,
-        creator_user_name=None,
-        tasks_complete=True,
-    )
-
-
-def _job_of(row: EndedRun) -> JobInfo:
-    tags = {k: v for k, v in (("team", row.team), ("owner", row.owner)) if v}
-    return JobInfo(
-        workspace_id=row.workspace_id,
-        job_id=row.job_id,
-        name=row.name,
-        tags=tags,
-        creator_user_name=None,
-        run_as_user_name=None,
-        quartz_cron=None,
-        timezone=None,
-        paused=False,
-    )

@@ -230,8 +230,9 @@ class Interactions:
         return queued
 
     def follow_reruns(self) -> int:
-        """Outcomes of ended reruns that had no alert to thread under (bot/service/rerun.py),
-        sent to the person who clicked. Returns how many it queued."""
+        """Outcomes of ended reruns that had no alert to thread under
+        (bot/service/rerun_follow.py), sent to the person who clicked. Returns how many it
+        queued."""
         return self.reruns.follow_outcomes()
 
     # -- anomaly feedback ----------------------------------------------------------------

@@ -125,7 +125,8 @@ def test_the_alert_shows_every_fact_and_gets_its_cost_when_billing_has_it(live: 
     )  # fmt: skip
     alerts = live.bot.alerts
     assert alerts is not None
-    alerts._p90 = lambda key: 600.0  # the job's usual duration, as the warehouse would say
+    # The job's usual duration, as the warehouse would say.
+    alerts.facts.p90_seconds = lambda key: 600.0
     live.tick()
     run = live.world.start_run(WS, job.job_id)  # by its schedule
     # Two attempts fail and are retried; the third is the last.
@@ -167,7 +168,7 @@ def test_the_alert_shows_every_fact_and_gets_its_cost_when_billing_has_it(live: 
 
     # Billing catches up hours later: the same message now shows what the run cost.
     end = live.clock.now()
-    alerts._run_cost = lambda ws, run_id: RunCost(
+    alerts.costs.run_cost = lambda ws, run_id: RunCost(
         True, Decimal("12.5"), Decimal("25"), 3, end - timedelta(minutes=30),
         end + timedelta(minutes=30), "USD",
     )  # fmt: skip

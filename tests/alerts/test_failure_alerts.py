@@ -17,7 +17,8 @@ from bot.clock import FixedClock
 from bot.config import Config, check_file, load_config
 from bot.models import ApiRun, ApiRunState, JobInfo, JobKey, RunCost, TaskRun
 from bot.render import Renderer
-from bot.service.alerts import FEED, FailureAlerts
+from bot.service.alert_feed import FEED
+from bot.service.alerts import FailureAlerts
 from bot.slack.blocks_check import problems
 from bot.store import Store
 from bot.store.records import IncidentKey, IncidentKind, OutboxKind
@@ -291,7 +292,7 @@ def test_cost_backfill_is_not_starved_by_incidents_that_already_have_a_cost(setu
         key = IncidentKey(str(WS), str(100 + i), IncidentKind.FAILURE)
         at = ended + timedelta(seconds=i)
         store.incidents.open_or_bump_failure(key, str(1000 + i), at, "boom", detail=detail)
-    alerts._run_cost = lambda ws, run_id: _cost("2.50", ended + timedelta(minutes=5))
+    alerts.costs.run_cost = lambda ws, run_id: _cost("2.50", ended + timedelta(minutes=5))
     clock.set(ended + timedelta(hours=3))
     assert alerts.backfill_costs() == 5
     costs = [i.detail["cost"] for i in store.incidents.open_incidents()]
@@ -312,7 +313,7 @@ def test_a_recovered_alert_still_gets_the_cost_of_its_failed_run(setup, clock) -
     assert alerts.poll(str(WS)).resolved == 1
     _send(store)
     # Billing for the failed run lands an hour after the recovery.
-    alerts._run_cost = lambda ws, run_id: _cost("7.25", ended + timedelta(minutes=1))
+    alerts.costs.run_cost = lambda ws, run_id: _cost("7.25", ended + timedelta(minutes=1))
     clock.set(clock.now() + timedelta(hours=1))
     assert alerts.backfill_costs() == 1
     (update,) = _pending(store)
