@@ -240,7 +240,7 @@ def _caller() -> str:
     frame: FrameType | None = sys._getframe(2)
     while frame is not None:
         path = frame.f_code.co_filename.replace("\\", "/")
-        if "/bot/service/" in path or path.endswith("/bot/wiring.py"):
+        if "/bot/service/" in path or "/bot/wiring/" in path:
             return f"{Path(path).stem}.{frame.f_code.co_name}"
         frame = frame.f_back
     return "?"

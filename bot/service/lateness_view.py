@@ -3,16 +3,20 @@
 and what the store knows about acks, snoozes and mutes. One builder per message for the first
 post and every later update, so a message edited in place always shows the incident as it
 stands. The buttons carry the same values as the failure alert's (alert_id = incident id), so
-the same Acknowledge / Snooze / Rerun listeners serve them."""
+the same Acknowledge / Snooze / Rerun listeners serve them. `sla_line` is the thread line an
+SLA message gets with each change of state."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot import actions
+from bot.monitors import sla as monitor
 from bot.service.alert_view import SNOOZE_LABELS, SnoozeChoice
+from bot.service.phrases import sla_reason
 from bot.store.records import Incident, Mute
 
 SLA_TITLES = {
@@ -143,6 +147,35 @@ def sla_alert(incident: Incident, *, now: datetime, mute: Mute | None = None) ->
         rerun_value=rerun_value,
         b=buttons(incident, now, mute),
     )
+
+
+def sla_line(
+    status: monitor.SlaStatus,
+    spec: monitor.SlaSpec,
+    before: str | None,
+    when: Callable[[datetime], str],
+    *,
+    closing: dict[str, Any] | None = None,
+    again: bool = False,
+) -> str:
+    """The thread line for an SLA state change: `before` is the state the message showed,
+    `when` how its times read, `closing` the detail of a closing incident (state "closed":
+    not met and over), `again` a later breach the same day joining the day's message."""
+    S = monitor.SlaState
+    reason = sla_reason(status, spec, when)
+    if closing is not None and closing.get("state") == "closed":
+        return f"🔴 Not met ({reason}); closed, as its day or run is over."
+    if status.state is S.BREACHED:
+        return f"🔴 Breached{' again today' if again else ''}: {reason}."
+    if status.state is S.AT_RISK:
+        if again:
+            return f"🟡 At risk again today: {reason}."
+        return f"🟡 At risk{' again' if before == 'pending' else ''}: {reason}."
+    if status.state is S.MET_LATE:
+        return f"🟠 Met late: {reason}."
+    if status.state is S.MET:
+        return f"✅ Met: {reason}."
+    return f"⚪ Back on track: {reason}."
 
 
 def missed_run_alert(

@@ -6,7 +6,8 @@ incident message per rule, job and day.
 Inputs: the job's recent runs and p90 from the system tables (cached for a few minutes: they
 lag anyway), overlaid on workspaces with the Jobs API by the job's runs from runs/list
 (real time: a run that started, is still running, or just succeeded is seen at once, which
-is what makes "at risk", a running-too-long breach and "met late" timely).
+is what makes "at risk", a running-too-long breach and "met late" timely). They are read by
+`bot.service.sla_inputs`.
 
 Incidents (kind SLA): one per rule, job and local day — key = rule id + day ("deadline
 07:00/2026-03-02"); for a max_duration rule the day the judged run started, for a freshness
@@ -23,6 +24,8 @@ joined to the day's message (the same Slack ts), which it updates, with a thread
 Breached again today: …"). A watermark per rule and job ("sla-day") names the day's latest
 incident; when that one has no message yet (muted, or still in the outbox), the new breach
 posts its own. So a rule and job make at most one message a day, however often it breaks.
+The keys and the day's marks are `bot.service.sla_days`; the message and its thread lines,
+`bot.service.lateness_view`.
 
 A first post goes through the roll-up when one is given (`router`), as failures' do.
 """
@@ -32,14 +35,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import actions
 from bot.clock import Clock, as_utc
-from bot.config import Config, SlaRule
-from bot.models import FAILED_STATES, ApiRun, JobKey, JobMatch, JobsApiError, RunSummary
+from bot.config import Config
+from bot.models import FAILED_STATES, JobKey, RunSummary
 from bot.monitors import sla as monitor
 from bot.render import Renderer
 from bot.render.formatting import clock_time
@@ -51,25 +54,31 @@ from bot.service.lateness import (
     RouterPort,
     StorePort,
 )
-from bot.service.lateness_view import sla_alert
+from bot.service.lateness_view import sla_alert, sla_line
 from bot.service.phrases import sla_reason
 from bot.service.ports import Warehouse
-from bot.service.sla import RUNS_LIMIT, day_runs, describe_rule, spec_for
+from bot.service.sla import day_runs, describe_rule, spec_for
+from bot.service.sla_days import (
+    DayMarks,
+    Target,
+    another_breach,
+    incident_key,
+    iso,
+    judged_day,
+    parse,
+    parse_day,
+    rule_id,
+    run_start,
+    token_instant,
+)
+from bot.service.sla_inputs import SlaInputs
 from bot.store.records import FailureOutcome, Incident, IncidentKey, IncidentKind
-from bot.warehouse import queries
 
 log = logging.getLogger(__name__)
 
 S = monitor.SlaState
 BAD = frozenset({S.AT_RISK, S.BREACHED})
 GOOD = frozenset({S.MET, S.MET_LATE})
-JOBS_TTL = timedelta(hours=1)  # which jobs a rule names (job_lookup): renames are rare
-# A workspace watched through the Jobs API gets its recent runs live from runs/list every
-# round; the tables then only add older history, which an hour's cache serves.
-LIVE_HISTORY_TTL = timedelta(hours=1)
-STATS_TTL = timedelta(hours=1)  # p90 of 30 days of runs moves slowly
-API_RUNS = 100  # per job and check: two days of an hourly job, with room
-DAY_MARK = "sla-day"  # watermark per rule and job: the day's latest incident (one message a day)
 
 
 @dataclass
@@ -80,24 +89,6 @@ class SlaOutcome:
     updated: int = 0
     resolved: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Target:
-    rule: SlaRule
-    rule_id: str
-    spec: monitor.SlaSpec
-    job: JobMatch
-
-
-def rule_id(rule: SlaRule) -> str:
-    """A rule's identity in incident keys: what it demands, not where it sits in the file."""
-    if rule.kind == "deadline":
-        assert rule.deadline is not None
-        return f"deadline {rule.deadline:%H:%M}"
-    span = rule.max_duration if rule.kind == "max_duration" else rule.freshness
-    assert span is not None
-    return f"{rule.kind} {int(span.total_seconds() // 60)}m"
 
 
 class SlaAlerts:
@@ -124,9 +115,11 @@ class SlaAlerts:
         self.warehouse = warehouse
         self.jobs = JobLookup(config, clock, warehouse, jobs_api, directory)
         self.out = Publisher(store, clock, renderer, on_enqueue, router)
-        self._api = jobs_api
-        self._ttl = warehouse_ttl
-        self._cache: dict[tuple[str, ...], tuple[datetime, Any]] = {}
+        self.inputs = SlaInputs(
+            clock=clock, warehouse=warehouse, jobs=self.jobs, jobs_api=jobs_api,
+            warehouse_ttl=warehouse_ttl,
+        )  # fmt: skip
+        self.marks = DayMarks(store)
 
     # -- the check -----------------------------------------------------------------------
 
@@ -137,7 +130,7 @@ class SlaAlerts:
         for rule in self.config.slas:
             out.rules += 1
             try:
-                jobs = self._jobs_for(rule)
+                jobs = self.inputs.jobs_for(rule)
             except Exception as e:  # the warehouse is down: nothing to judge this round
                 out.errors.append(f"{rule.job.describe()}: {e}")
                 log.warning(
@@ -148,21 +141,21 @@ class SlaAlerts:
             for job in jobs:
                 out.jobs += 1
                 try:
-                    self._check_one(_Target(rule, rule_id(rule), spec, job), out)
+                    self._check_one(Target(rule, rule_id(rule), spec, job), out)
                 except Exception as e:
                     out.errors.append(f"{job.name}: {e}")
                     log.warning("SLA %s of %s: %s", rule_id(rule), job.name, e, exc_info=True)
         return out
 
-    def _check_one(self, t: _Target, out: SlaOutcome) -> None:
+    def _check_one(self, t: Target, out: SlaOutcome) -> None:
         now = self.clock.now()
-        runs = self._runs(t, now)
+        runs = self.inputs.runs(t, now)
         history = day_runs(runs, t.spec.tz, now)
-        p90 = self._p90(t.job, now)
+        p90 = self.inputs.p90(t.job, now)
         status = monitor.evaluate(t.spec, history, p90, now)
-        current = self._key(t, status)
+        current = incident_key(t, status)
         today = self.store.incidents.find_open(current)
-        if today is not None and self._another_breach(t, today, status):
+        if today is not None and another_breach(t, today, status):
             # The day's open incident is about an earlier run (or an earlier due): that one
             # is judged and settled first; this one may then open (joining the day's message).
             self._settle(t, today, status, history, p90, runs, out)
@@ -173,36 +166,11 @@ class SlaAlerts:
             if same and incident.key.startswith(t.rule_id + "/") and incident.key != current.key:
                 self._settle(t, incident, status, history, p90, runs, out)
 
-    def _key(self, t: _Target, status: monitor.SlaStatus) -> IncidentKey:
-        """One key per rule, job and local day: the judged run's start day (max_duration),
-        the day its success was due (freshness; "never" while it never succeeded), else the
-        day judged."""
-        if t.spec.kind == "freshness" and status.deadline is None:
-            part = "never"
-        else:
-            part = _judged_day(t, status).isoformat()
-        return IncidentKey(
-            t.job.workspace_id, t.job.job_id, IncidentKind.SLA, f"{t.rule_id}/{part}"
-        )
-
-    def _another_breach(self, t: _Target, incident: Incident, status: monitor.SlaStatus) -> bool:
-        """Whether today's open incident is about another run (max_duration) or another due
-        time (freshness) than the status now judged."""
-        detail = incident.detail or {}
-        if t.spec.kind == "max_duration":
-            start = _run_start(status)
-            had = detail.get("run_start")
-            return start is not None and had is not None and had != _iso(start)
-        if t.spec.kind == "freshness":
-            due = detail.get("deadline")
-            return due is not None and due != _iso(status.deadline)
-        return False
-
     # -- state changes -------------------------------------------------------------------
 
     def _apply(
         self,
-        t: _Target,
+        t: Target,
         status: monitor.SlaStatus,
         key: IncidentKey,
         runs: Sequence[RunSummary],
@@ -217,7 +185,7 @@ class SlaAlerts:
                 self._ensure_posted(incident)  # a crash may have come between claim and post
                 return
             detail = self._detail(t, status, runs)
-            token = f"{status.state}@{_token_instant(t, status)}"
+            token = f"{status.state}@{token_instant(t, status)}"
             at = status.deadline if status.state is S.BREACHED and status.deadline else now
             outcome, joined = self._open(t, key, token, min(as_utc(at), now), detail)
             incident = outcome.incident
@@ -226,9 +194,13 @@ class SlaAlerts:
             out.opened += outcome.created
             out.updated += not outcome.created
             if outcome.created:
-                line = self._line(status, t.spec, None, again=True) if joined else None
+                line = (
+                    sla_line(status, t.spec, None, self._when(t.spec), again=True)
+                    if joined
+                    else None
+                )
             else:
-                line = self._line(status, t.spec, before)
+                line = sla_line(status, t.spec, before, self._when(t.spec))
             self._publish(incident, detail, status.state, line)
         elif status.state in GOOD:
             if incident is None and status.state is S.MET_LATE:
@@ -236,7 +208,7 @@ class SlaAlerts:
                 # late success between two checks): still say so, once, resolved.
                 detail = {**self._detail(t, status, runs), "state": "breached"}
                 opened, _ = self._open(
-                    t, key, f"breached@{_token_instant(t, status)}",
+                    t, key, f"breached@{token_instant(t, status)}",
                     as_utc(status.deadline or now), detail,
                 )  # fmt: skip
                 incident = opened.incident if opened.is_new_run else None
@@ -247,10 +219,12 @@ class SlaAlerts:
             detail = {**self._detail(t, status, runs), "state": "pending"}
             changed = self.store.incidents.set_detail(incident.id, detail) or incident
             out.updated += 1
-            self._publish(changed, detail, "pending", self._line(status, t.spec, before))
+            self._publish(
+                changed, detail, "pending", sla_line(status, t.spec, before, self._when(t.spec))
+            )
 
     def _open(
-        self, t: _Target, key: IncidentKey, token: str, at: datetime, detail: dict[str, Any]
+        self, t: Target, key: IncidentKey, token: str, at: datetime, detail: dict[str, Any]
     ) -> tuple[FailureOutcome, bool]:
         """Count this bad state into the key's incident (opening it if none is open), and
         join a new incident to the day's message when the rule already broke earlier that
@@ -260,25 +234,12 @@ class SlaAlerts:
         )
         if not outcome.created:
             return outcome, False
-        incident: Incident = outcome.incident
-        mark_key = f"{key.workspace_id}/{key.job_id}/{t.rule_id}"
-        mark = self.store.watermarks.get(DAY_MARK, mark_key)
-        value = dict(mark.value) if mark is not None else {}
-        joined = False
-        if value.get("key") == key.key and value.get("incident_id") != incident.id:
-            prior = self.store.incidents.get(int(value["incident_id"]))
-            if prior is not None and prior.message_ts and prior.channel:
-                self.store.incidents.set_message(
-                    incident.id, prior.channel, prior.message_ts, prior.thread_ts
-                )
-                incident = self.store.incidents.get(incident.id) or incident
-                joined = True
-        self.store.watermarks.set(DAY_MARK, {"key": key.key, "incident_id": incident.id}, mark_key)
+        incident, joined = self.marks.join(t, key, outcome.incident)
         return outcome._replace(incident=incident), joined
 
     def _settle(
         self,
-        t: _Target,
+        t: Target,
         incident: Incident,
         today: monitor.SlaStatus,
         history: Sequence[monitor.DayRuns],
@@ -290,7 +251,7 @@ class SlaAlerts:
         if its day (or run) is over."""
         detail = incident.detail or {}
         if t.spec.kind == "freshness":
-            due = _parse(detail.get("deadline"))
+            due = parse(detail.get("deadline"))
             success = min((s for s in _successes(history) if due and s > due), default=None)
             if due is None or success is None:
                 return  # still the same breach (its key only changes with a new success)
@@ -298,14 +259,14 @@ class SlaAlerts:
                            deadline=due, succeeded_at=success, late_by=success - due)  # fmt: skip
             self._resolve(t, incident, late, runs, out)
             return
-        day = _parse_day(detail.get("day"))
+        day = parse_day(detail.get("day"))
         if day is None:
             return
         now = self.clock.now()
         if t.spec.kind == "max_duration":
             # Judged on its own run: met (late) when that run ended in time (or succeeded
             # late), else closed, as the run is over.
-            start = _parse(detail.get("run_start"))
+            start = parse(detail.get("run_start"))
             own = [r for r in runs if start is not None and as_utc(r.start_time) == start]
             if own and own[0].in_progress:
                 return  # still running (alongside a later run): judged when it ends
@@ -325,7 +286,7 @@ class SlaAlerts:
 
     def _resolve(
         self,
-        t: _Target,
+        t: Target,
         incident: Incident,
         status: monitor.SlaStatus,
         runs: Sequence[RunSummary],
@@ -340,7 +301,9 @@ class SlaAlerts:
         if resolved is None:
             return  # another replica resolved it first
         out.resolved += 1
-        line = self._line(status, t.spec, (incident.detail or {}).get("state"), closing=detail)
+        line = sla_line(
+            status, t.spec, (incident.detail or {}).get("state"), self._when(t.spec), closing=detail
+        )
         self._publish(resolved, detail, str(detail["state"]), line)
 
     def _publish(
@@ -365,30 +328,6 @@ class SlaAlerts:
 
     # -- words -----------------------------------------------------------------------------
 
-    def _line(
-        self,
-        status: monitor.SlaStatus,
-        spec: monitor.SlaSpec,
-        before: str | None,
-        *,
-        closing: dict[str, Any] | None = None,
-        again: bool = False,
-    ) -> str:
-        reason = sla_reason(status, spec, self._when(spec))
-        if closing is not None and closing.get("state") == "closed":
-            return f"🔴 Not met ({reason}); closed, as its day or run is over."
-        if status.state is S.BREACHED:
-            return f"🔴 Breached{' again today' if again else ''}: {reason}."
-        if status.state is S.AT_RISK:
-            if again:
-                return f"🟡 At risk again today: {reason}."
-            return f"🟡 At risk{' again' if before == 'pending' else ''}: {reason}."
-        if status.state is S.MET_LATE:
-            return f"🟠 Met late: {reason}."
-        if status.state is S.MET:
-            return f"✅ Met: {reason}."
-        return f"⚪ Back on track: {reason}."
-
     def _when(self, spec: monitor.SlaSpec) -> Callable[[datetime], str]:
         """Times in an alert as "07:00 CET" (the rule's zone, labelled; another day's with
         its date), never a bare time of day a reader could take for their own zone."""
@@ -396,15 +335,15 @@ class SlaAlerts:
         return lambda instant: clock_time(instant, spec.tz, now)
 
     def _detail(
-        self, t: _Target, status: monitor.SlaStatus, runs: Sequence[RunSummary]
+        self, t: Target, status: monitor.SlaStatus, runs: Sequence[RunSummary]
     ) -> dict[str, Any]:
         facts = self.jobs.facts(t.job.workspace_id, t.job.job_id, name=t.job.name,
                                 owner=t.job.owner)  # fmt: skip
         failed = _failed_run(runs, status, t.spec.tz, t.spec.kind)
         ws = self.config.workspace(t.job.workspace_id)
         host = ws.host.rstrip("/") if ws else None
-        day = _judged_day(t, status)
-        start = _run_start(status) if t.spec.kind == "max_duration" else None
+        day = judged_day(t, status)
+        start = run_start(status) if t.spec.kind == "max_duration" else None
         return {
             **facts.as_detail(),
             "channel": facts.channel,
@@ -415,106 +354,14 @@ class SlaAlerts:
             "reason": sla_reason(status, t.spec, self._when(t.spec)),
             "day": day.isoformat(),
             "day_label": f"{day:%a} {day.day} {day:%b}",
-            "deadline": _iso(status.deadline),
-            "expected_finish": _iso(status.expected_finish),
-            "succeeded_at": _iso(status.succeeded_at),
+            "deadline": iso(status.deadline),
+            "expected_finish": iso(status.expected_finish),
+            "succeeded_at": iso(status.succeeded_at),
             "late_by_seconds": status.late_by.total_seconds() if status.late_by else None,
-            "run_start": _iso(start),  # max_duration: the run judged
+            "run_start": iso(start),  # max_duration: the run judged
             "run_id": failed,
             "run_url": f"{host}/jobs/{t.job.job_id}/runs/{failed}" if host and failed else None,
         }
-
-    # -- inputs ----------------------------------------------------------------------------
-
-    def _jobs_for(self, rule: SlaRule) -> list[JobMatch]:
-        needle = rule.job.job_id if rule.job.job_id is not None else rule.job.name
-        assert needle is not None  # the config insists on a name or an id
-        rows = self._cached(("jobs", needle), JOBS_TTL,
-                            lambda: queries.job_lookup(self.warehouse, needle))  # fmt: skip
-        return [r for r in rows if rule.job.matches(r.name, r.workspace_id, r.job_id)]
-
-    def _p90(self, job: JobMatch, now: datetime) -> float | None:
-        key = JobKey(job.workspace_id, job.job_id)
-        stats = self._cached(("stats", job.workspace_id, job.job_id), STATS_TTL,
-                             lambda: queries.job_run_stats(self.warehouse, key, now=now))  # fmt: skip
-        return float(stats.p90_seconds) if stats.p90_seconds is not None else None
-
-    def _runs(self, t: _Target, now: datetime) -> list[RunSummary]:
-        key = JobKey(t.job.workspace_id, t.job.job_id)
-        watched = self.jobs.live(key.workspace_id) and self._api is not None
-        table: list[RunSummary] = self._cached(
-            ("runs", key.workspace_id, key.job_id), LIVE_HISTORY_TTL if watched else self._ttl,
-            lambda: queries.job_recent_runs(self.warehouse, key, now=now, limit=RUNS_LIMIT),
-        )  # fmt: skip
-        if not self.jobs.live(key.workspace_id) or self._api is None:
-            return table
-        since = now - max(timedelta(days=2), timedelta(hours=(t.spec.every_hours or 0) + 24))
-        try:
-            live = self._api.list_runs(
-                key.workspace_id, job_id=key.job_id, started_from=since, max_runs=API_RUNS
-            )
-        except JobsApiError as e:  # the tables alone still judge, a little later
-            log.info("runs/list %s/%s: %s", key.workspace_id, key.job_id, e)
-            return table
-        merged = {r.run_id: r for r in table}
-        merged.update({r.run_id: s for r in live if (s := _summary(r, now)) is not None})
-        return sorted(merged.values(), key=lambda r: r.start_time, reverse=True)
-
-    def _cached(self, key: tuple[str, ...], ttl: timedelta, read: Any) -> Any:
-        now = self.clock.now()
-        hit = self._cache.get(key)
-        if hit is not None and timedelta(0) <= now - hit[0] < ttl:
-            return hit[1]
-        value = read()
-        self._cache[key] = (now, value)
-        return value
-
-
-def _summary(run: ApiRun, now: datetime) -> RunSummary | None:
-    """A Jobs API run in the shape of a job_recent_runs row (end = now while it runs)."""
-    if run.start_time is None:
-        return None
-    end = run.end_time if run.state.ended and run.end_time else now
-    return RunSummary(
-        run_id=run.run_id,
-        start_time=run.start_time,
-        end_time=end,
-        duration_seconds=int(run.duration_seconds or (end - run.start_time).total_seconds()),
-        result_state=run.state.state if run.state.ended else None,
-        termination_code=run.state.termination_code,
-        in_progress=not run.state.ended,
-        repairs=run.repairs,
-        trigger_type=run.trigger,
-        run_type=run.run_type,
-    )
-
-
-def _run_start(status: monitor.SlaStatus) -> datetime | None:
-    if status.running_since is not None:
-        return status.running_since
-    if status.deadline is not None and status.limit is not None:
-        return status.deadline - status.limit  # TOOK: the judged run's start
-    return None
-
-
-def _judged_day(t: _Target, status: monitor.SlaStatus) -> date:
-    """The local day a status is about: the judged run's start day (max_duration), the day
-    the success was due (freshness), else the day evaluated."""
-    zone = ZoneInfo(t.spec.tz)
-    if t.spec.kind == "max_duration" and (start := _run_start(status)) is not None:
-        return as_utc(start).astimezone(zone).date()
-    if t.spec.kind == "freshness" and status.deadline is not None:
-        return as_utc(status.deadline).astimezone(zone).date()
-    return status.day
-
-
-def _token_instant(t: _Target, status: monitor.SlaStatus) -> str:
-    if t.spec.kind == "max_duration":
-        start = _run_start(status)
-        return start.isoformat() if start else status.day.isoformat()
-    if t.spec.kind == "freshness":
-        return status.deadline.isoformat() if status.deadline else "never"
-    return status.day.isoformat()
 
 
 def _failed_run(
@@ -537,15 +384,3 @@ def _failed_run(
 
 def _successes(history: Sequence[monitor.DayRuns]) -> list[datetime]:
     return sorted({as_utc(s) for d in history for s in d.success_ends})
-
-
-def _iso(value: datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
-
-
-def _parse(value: object) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
-
-
-def _parse_day(value: object) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) and value else None
