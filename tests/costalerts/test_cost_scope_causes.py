@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from bot.monitors import cost as monitor
-from bot.service import cost_alerts
+from bot.service import cost_candidates
 from bot.warehouse import open_warehouse, queries
 from tests.support import worlds
 from tests.support.wh_world import World
@@ -89,7 +89,7 @@ def test_the_scan_hands_the_querys_baseline_repairs_to_the_monitor() -> None:
         rows = {r.job_id: r for r in queries.cost_anomaly_candidates(wh, day=worlds.SCOPE_DAY)}
     finally:
         wh.close()
-    c = cost_alerts._candidate(rows["500"], worlds.SCOPE_DAY)
+    c = cost_candidates.job_candidate(rows["500"], worlds.SCOPE_DAY)
     assert (c.repairs, c.baseline_repairs) == (2, 1.0)  # repaired every day of the 14
     (retries,) = [x for x in monitor.likely_causes(c) if x.kind is K.RETRIES]
     assert (retries.value, retries.usual) == (2, 1.0)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.service.cost_alerts import CostAlertView, MoverLine
+from bot.service.cost_alert_view import CostAlertView, MoverLine
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 EVIL = "<!channel> *boom* <http://evil|click> &amp;"
