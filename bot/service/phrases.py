@@ -121,6 +121,8 @@ def sla_reason(
         case r.SUCCEEDED:
             if s.late_by is not None:
                 return f"succeeded at {local(s.succeeded_at)}, {duration(s.late_by)} late ({due})"
+            if not due:  # a freshness rule's first success ever: nothing was due before it
+                return f"succeeded at {local(s.succeeded_at)}, its first success"
             return f"succeeded at {local(s.succeeded_at)} ({due})"
         case r.NO_SUCCESS:
             return f"{prefix}no successful run by {local(s.deadline)}"

@@ -252,8 +252,16 @@ class SlaAlerts:
         detail = incident.detail or {}
         if t.spec.kind == "freshness":
             due = parse(detail.get("deadline"))
-            success = min((s for s in _successes(history) if due and s > due), default=None)
-            if due is None or success is None:
+            if due is None:
+                # "Never succeeded": its first success settles it (met, how late unknown).
+                first = min(_successes(history), default=None)
+                if first is not None:
+                    met = replace(today, state=S.MET_LATE, reason=monitor.SlaReason.SUCCEEDED,
+                                  deadline=None, succeeded_at=first, late_by=None)  # fmt: skip
+                    self._resolve(t, incident, met, runs, out)
+                return
+            success = min((s for s in _successes(history) if s > due), default=None)
+            if success is None:
                 return  # still the same breach (its key only changes with a new success)
             late = replace(today, state=S.MET_LATE, reason=monitor.SlaReason.SUCCEEDED,
                            deadline=due, succeeded_at=success, late_by=success - due)  # fmt: skip

@@ -281,3 +281,26 @@ def test_a_feed_overdue_twice_in_a_day_updates_the_days_message(tables, store, c
         "🟠 Met late",  # 09:00
     ], lines
     assert store.incidents.open_incidents(IncidentKind.SLA) == []
+
+
+def test_a_feed_that_never_succeeded_settles_at_its_first_success(tables, store, clock) -> None:
+    # new_feed must succeed at least every 2 h, and every run so far has failed: the alert
+    # says it never succeeded. Its first success settles that alert (it stayed open for ever).
+    tables.job("1", "410", "new_feed", "2026-01-01 00:00")
+    tables.slice("1", "410", "f0", "2026-03-02 00:20", "2026-03-02 00:30", "FAILED")
+    tables.slice("1", "410", "f1", "2026-03-02 02:20", "2026-03-02 02:30", "FAILED")
+    rule = SlaRule(job=JobSelector(name="new_feed"), freshness=timedelta(hours=2))
+    alerts = sla_alerts(tables, store, clock, rule)
+    clock.set(at("2026-03-02 03:00"))
+    alerts.check()
+    send_all(store)
+    (incident,) = store.incidents.open_incidents(IncidentKind.SLA)
+    tables.slice("1", "410", "s2", "2026-03-02 03:20", "2026-03-02 03:30", "SUCCEEDED", "SUCCESS")
+    clock.set(at("2026-03-02 03:40"))
+    alerts.check()
+    send_all(store)
+    assert store.incidents.open_incidents(IncidentKind.SLA) == []
+    rows = messages(store)
+    assert len([r for r in rows if r[0] is OutboxKind.POST]) == 1
+    lines = [r[2] for r in rows if r[0] is OutboxKind.THREAD_REPLY]
+    assert lines[-1].endswith("its first success."), lines
